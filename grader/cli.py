@@ -1,0 +1,162 @@
+"""The command line: the only place that prints or exits. Heavy libraries are imported inside commands, so
+`--help` costs only click.
+
+Exit codes (contract): 0 all graded and none under --fail-under; 1 some answer under --fail-under; 2 a usage
+error or some input that could not be graded (the others are still graded and reported).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from grader import __version__
+from grader.errors import EXIT_ERROR, EXIT_OK, EXIT_UNDER_THRESHOLD, GraderError
+
+DEFAULT_FORMATS = "json,md,csv"
+KNOWN_FORMATS = ("json", "md", "csv")  # kept equal to the report registry's names by a test
+
+
+def _fail(message: str) -> None:
+    click.echo(f"grade: error: {message}", err=True)
+
+
+def _cache_dir(explicit: str | None) -> str:
+    if explicit:
+        return explicit
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "answer-grader")
+
+
+def _show_progress(quiet: bool) -> bool:
+    return not quiet and sys.stderr.isatty() and not os.environ.get("CI")
+
+
+def _parse_formats(value: str) -> list[str]:
+    formats = [f.strip() for f in value.split(",") if f.strip()]
+    bad = [f for f in formats if f not in KNOWN_FORMATS]
+    if bad or not formats:
+        raise click.BadParameter(f"unknown format {', '.join(bad) or '(none)'}; choose from "
+                                 f"{', '.join(KNOWN_FORMATS)}")
+    return list(dict.fromkeys(formats))
+
+
+@click.command("grade", context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--rubric", "rubric_path", type=click.Path(dir_okay=False), default=None,
+              help="Rubric YAML (default: rubrics/ml_system_design.yaml).")
+@click.option("--question", default=None, help="Question id for every answer (else front matter, else detected).")
+@click.option("--out", "out_dir", default="reports", show_default=True, help="Output folder.")
+@click.option("--format", "formats", default=DEFAULT_FORMATS, show_default=True,
+              help=f"Comma-separated report formats: {', '.join(KNOWN_FORMATS)}.")
+@click.option("--fail-under", type=click.FloatRange(0, 1), default=None,
+              help="Exit 1 when an answer's overall score is under this.")
+@click.option("--time-plan", default=None, help="Rubric time plan (default: the rubric's default).")
+@click.option("--cache-dir", default=None, help="Embedding cache folder (default: ~/.cache/answer-grader).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the embedding cache.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary line.")
+def grade_command(paths: tuple[str, ...], rubric_path: str | None, question: str | None, out_dir: str,
+                  formats: str, fail_under: float | None, time_plan: str | None, cache_dir: str | None,
+                  no_cache: bool, quiet: bool) -> None:
+    """Grade answers (files, folders or globs) and write reports into --out."""
+    try:
+        fmt_list = _parse_formats(formats)
+    except click.BadParameter as exc:
+        _fail(f"--format: {exc.message}")
+        sys.exit(EXIT_ERROR)
+    try:
+        code = _grade(paths, rubric_path, question, out_dir, fmt_list, fail_under, time_plan, cache_dir,
+                      no_cache, quiet)
+    except GraderError as exc:
+        _fail(str(exc))
+        code = EXIT_ERROR
+    except KeyboardInterrupt:
+        _fail("interrupted; no report was left half-written")
+        code = 130
+    sys.exit(code)
+
+
+def _grade(paths, rubric_path, question, out_dir, formats, fail_under, time_plan, cache_dir, no_cache,
+           quiet) -> int:
+    from grader.embed import EmbeddingCache, SentenceTransformerEmbedder
+    from grader.models import RunConfig
+    from grader.pipeline import Toolkit, grade_paths
+    from grader.reports import write_reports
+    from grader.rubric import default_rubric_path, load_rubric
+    from grader.sections import load_sentencizer
+
+    rubric = load_rubric(rubric_path or default_rubric_path())
+    progress = _show_progress(quiet)
+    config = RunConfig(question=question, out_dir=out_dir, formats=tuple(formats), fail_under=fail_under,
+                       cache_dir=None if no_cache else _cache_dir(cache_dir), time_plan=time_plan,
+                       progress=progress)
+    embedder = SentenceTransformerEmbedder(progress=progress)
+    cache = EmbeddingCache(config.cache_dir, embedder.fingerprint) if config.cache_dir else None
+    tools = Toolkit(nlp=load_sentencizer(), embedder=embedder, cache=cache)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        def bar(items):
+            return tqdm(items, desc="grading", unit="answer", leave=False)
+
+    result = grade_paths(list(paths), rubric, config, tools, progress=bar)
+    write_reports(result, formats, out_dir)
+    for failure in result.failures:
+        _fail(failure.message)
+    under = [r for r in result.reports if fail_under is not None and r.overall.score < fail_under]
+    if not quiet:
+        mean = sum(r.overall.score for r in result.reports) / len(result.reports) if result.reports else 0.0
+        line = (f"graded {len(result.reports)} answer(s), {len(result.failures)} not graded; "
+                f"mean overall {mean:.2f}")
+        if fail_under is not None:
+            line += f"; {len(under)} under {fail_under:g}"
+        click.echo(f"{line}; reports in {out_dir}", err=True)
+    if result.failures:
+        return EXIT_ERROR
+    return EXIT_UNDER_THRESHOLD if under else EXIT_OK
+
+
+@click.group("grader", context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="answer-grader")
+def main() -> None:
+    """answer-grader: grade written or spoken answers to ML system design questions."""
+
+
+main.add_command(grade_command)
+
+
+@main.command("schema")
+def schema_command() -> None:
+    """Print the JSON Schema of the report."""
+    import json
+
+    from grader.models import Report
+
+    click.echo(json.dumps(Report.model_json_schema(), indent=2))
+
+
+@main.group("rubric")
+def rubric_group() -> None:
+    """Rubric tools."""
+
+
+@rubric_group.command("check")
+@click.argument("file", type=click.Path(dir_okay=False))
+def rubric_check(file: str) -> None:
+    """Validate a rubric file and list every problem found."""
+    from grader.rubric import rubric_problems
+
+    problems = rubric_problems(file)
+    for p in problems:
+        click.echo(f"{file}: {p}", err=True)
+    if problems:
+        sys.exit(EXIT_ERROR)
+    click.echo(f"{file}: ok")
+
+
+def grade_main() -> None:
+    """Entry point of the `grade` console script."""
+    grade_command()

@@ -1,0 +1,50 @@
+"""Coverage of a question's key points, stage by stage, by cosine similarity to the answer's sentences.
+
+A key point's credit comes from its most similar sentence: full credit from a sentence in the key point's own
+stage, `off_stage_factor` of it from a sentence elsewhere (a point made in the wrong place still counts,
+less). A stage's coverage is the mean credit of its key points. Thresholds are the rubric's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.embed import EmbeddingTable
+from grader.models import CoverageConfig, PointMatch, Question, SectionedAnswer, StageCoverage
+
+
+def credit(similarity: float | np.ndarray, cfg: CoverageConfig) -> np.ndarray:
+    return np.clip((np.asarray(similarity) - cfg.floor) / (cfg.full - cfg.floor), 0.0, 1.0)
+
+
+def compute_coverage(
+    answer: SectionedAnswer, question: Question, stage_ids: list[str], cfg: CoverageConfig,
+    table: EmbeddingTable,
+) -> list[StageCoverage]:
+    sentences = answer.sentences
+    sims = table.matrix([kp.text for _, kp in question.all_key_points()]) @ table.matrix(
+        [s.text for s in sentences]).T
+    stages = np.array([s.stage or "" for s in sentences], dtype=object)
+    points: dict[str, list[PointMatch]] = {stage: [] for stage in stage_ids}
+    for row, (stage, kp) in enumerate(question.all_key_points()):
+        best = _best(sims[row], stages == stage)
+        other = _best(sims[row], stages != stage)
+        c_in = float(credit(best[1], cfg)) if best else 0.0
+        c_out = float(credit(other[1], cfg)) * cfg.off_stage_factor if other else 0.0
+        in_stage = best is not None and (c_in >= c_out)
+        idx, sim = (best if in_stage else other) or (None, 0.0)
+        points[stage].append(PointMatch(
+            stage=stage, id=kp.id, text=kp.text, similarity=sim, credit=max(c_in, c_out),
+            matched=sim >= cfg.match, evidence=sentences[idx].text if idx is not None else None,
+            in_stage=in_stage,
+        ))
+    return [StageCoverage(stage=s, coverage=float(np.mean([p.credit for p in pts])), points=pts)
+            for s, pts in points.items() if pts]
+
+
+def _best(row: np.ndarray, mask: np.ndarray) -> tuple[int, float] | None:
+    if not mask.any():
+        return None
+    idx = np.flatnonzero(mask)
+    i = int(idx[np.argmax(row[idx])])  # first of equal maxima: deterministic
+    return i, float(row[i])

@@ -1,0 +1,28 @@
+"""`summary.csv`: one row per answer of the batch (graded or not), stable columns."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from grader.models import BatchResult
+from grader.reports import Format, register
+
+
+def render(result: BatchResult, names: dict[str, str]) -> str:
+    dims = list(result.reports[0].dimensions) if result.reports else []
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["file", "report", "question", "question_source", "overall", *dims, "flags", "grade", "error"])
+    rows = [(r.answer.path, [r.answer.path, names[r.answer.path], r.answer.question_id, r.answer.question_source,
+                             f"{r.overall.score:.4f}", *(f"{r.dimensions[d].score:.4f}" for d in dims),
+                             len(r.time_allocation.flags) + len(r.mistakes),
+                             "" if r.overall.grade is None else r.overall.grade, ""])
+            for r in result.reports]
+    rows += [(f.path, [f.path, "", "", "", "", *("" for _ in dims), "", "", f.message]) for f in result.failures]
+    for _, row in sorted(rows, key=lambda x: x[0]):
+        w.writerow(row)
+    return buf.getvalue()
+
+
+register(Format("csv", batch_file="summary.csv", render_batch=render))

@@ -1,0 +1,80 @@
+"""Markdown: a readable report per answer and `summary.md` for the batch. Answer-derived text is escaped so
+that a Markdown renderer shows it as text (no raw HTML, no links, no emphasis injected by an answer)."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from grader.models import BatchResult, Report
+from grader.reports import Format, register
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
+
+
+def esc(text: str) -> str:
+    """Escape answer text for Markdown: HTML entities, then Markdown punctuation, one line."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(" ".join(str(text).split()), quote=False))
+
+
+def _bar(score: float, width: int = 20) -> str:
+    filled = round(score * width)
+    return "█" * filled + "░" * (width - filled)
+
+
+def render(r: Report) -> str:
+    lines = [
+        f"# Grading report: {esc(r.answer.path)}",
+        "",
+        f"- Question: `{r.answer.question_id}` (from {r.answer.question_source.replace('_', ' ')}"
+        + (f", margin {r.answer.question_margin:.3f}" if r.answer.question_margin is not None else "") + ")",
+        f"- Words: {r.answer.words}",
+        f"- **Overall: {r.overall.score:.2f}**" + (f" (grade {r.overall.grade} on {r.overall.scale})"
+                                                 if r.overall.grade is not None else ""),
+        f"- Model: {esc(r.model)}; config {r.config_hash}; grader {r.grader_version}",
+        "",
+        "## Dimensions",
+        "",
+        "| dimension | score | |",
+        "|---|---:|---|",
+    ]
+    lines += [f"| {name} | {d.score:.2f} | `{_bar(d.score)}` |" for name, d in r.dimensions.items()]
+    lines += ["", "## Stages", ""]
+    for s in r.sections:
+        head = f" — heading \"{esc(s.heading)}\"" if s.heading else ""
+        lines.append(f"### {s.stage}: coverage {s.coverage:.2f} ({s.method}{head}, {s.words} words)")
+        lines.append("")
+        lines += [f"- ✅ {esc(p)}" for p in s.matched_points]
+        lines += [f"- ❌ {esc(p)}" for p in s.missing_points]
+        lines.append("")
+    t = r.time_allocation
+    lines += ["## Time allocation", "",
+              f"Estimated from {t.source} against the `{t.plan_name}` plan.", "",
+              "| stage | minutes | plan |", "|---|---:|---:|"]
+    lines += [f"| {s} | {t.minutes[s]:.1f} | {t.plan[s]:g} |" for s in t.minutes]
+    lines += [""] + ([f"- ⚠️ {esc(f)}" for f in t.flags] or ["No flags."]) + [""]
+    lines += ["## Evidence", ""]
+    for name, d in r.dimensions.items():
+        for e in d.evidence:
+            lines.append(f"- {name}: “{esc(e)}”")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def render_summary(result: BatchResult, names: dict[str, str]) -> str:
+    dims = list(result.reports[0].dimensions) if result.reports else []
+    lines = ["# Batch summary", "",
+             f"{len(result.reports)} graded, {len(result.failures)} not graded.", ""]
+    if result.reports:
+        lines += ["| answer | question | overall | " + " | ".join(dims) + " |",
+                  "|---|---|---:|" + "---:|" * len(dims)]
+        for r in result.reports:
+            cells = " | ".join(f"{r.dimensions[d].score:.2f}" for d in dims)
+            lines.append(f"| [{esc(r.answer.path)}]({names[r.answer.path]}.md) | {r.answer.question_id} | "
+                         f"{r.overall.score:.2f} | {cells} |")
+        lines.append("")
+    if result.failures:
+        lines += ["## Not graded", ""] + [f"- {esc(f.message)}" for f in result.failures] + [""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+register(Format("md", suffix=".md", render_answer=render, batch_file="summary.md", render_batch=render_summary))

@@ -1,0 +1,110 @@
+"""Read a rubric: YAML (safe-loaded, nothing executed) -> a validated, frozen `Rubric`.
+
+Errors name the file, the field path and, where YAML knows it, the line. Relative paths in a rubric (golden
+answers) are relative to the rubric file's folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from grader.errors import GraderError
+from grader.models import Rubric
+
+DEFAULT_RUBRIC = Path(__file__).resolve().parent.parent / "rubrics" / "ml_system_design.yaml"
+
+
+def default_rubric_path() -> Path:
+    if not DEFAULT_RUBRIC.is_file():
+        raise GraderError(
+            f"default rubric not found at {DEFAULT_RUBRIC}", hint="pass --rubric FILE"
+        )
+    return DEFAULT_RUBRIC
+
+
+def load_rubric(path: str | Path) -> Rubric:
+    """Load and validate a rubric file; raises `GraderError` with the first problem on one line."""
+    problems = rubric_problems(path)
+    if problems:
+        more = f" (and {len(problems) - 1} more: run `grader rubric check`)" if len(problems) > 1 else ""
+        raise GraderError(problems[0] + more, path=str(path))
+    return _parse(path)[0]  # type: ignore[return-value]
+
+
+def rubric_problems(path: str | Path) -> list[str]:
+    """Every problem found in a rubric file, one line each (empty when it is valid)."""
+    rubric, problems = _parse(path)
+    if rubric is not None:
+        problems = _file_problems(rubric, Path(path).parent)
+    return problems
+
+
+def _parse(path: str | Path) -> tuple[Rubric | None, list[str]]:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, ["file not found"]
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [f"cannot read rubric: {exc}"]
+    try:
+        data = yaml.safe_load(text)
+        node = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        return None, [f"{where}invalid YAML: {problem}"]
+    if not isinstance(data, dict):
+        return None, ["a rubric is a YAML mapping at the top level"]
+    try:
+        return Rubric.model_validate(data), []
+    except ValidationError as exc:
+        return None, [_describe(err, node) for err in exc.errors()]
+
+
+def _describe(err: Any, root: yaml.Node | None) -> str:
+    loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-after"))]
+    field = ".".join(str(p) for p in loc) or "(top level)"
+    line = _line_of(root, loc)
+    where = f"line {line}: " if line else ""
+    msg = err["msg"].removeprefix("Value error, ")
+    return f"{where}{field}: {msg}"
+
+
+def _line_of(node: yaml.Node | None, loc: list[Any]) -> int | None:
+    """The 1-based line of the YAML node at `loc`, or of its deepest existing parent."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            nxt = next((v for k, v in node.value if getattr(k, "value", None) == str(key)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            nxt = node.value[key]
+        else:
+            nxt = None
+        if nxt is None:
+            break
+        node, line = nxt, nxt.start_mark.line + 1
+    return line
+
+
+def _file_problems(rubric: Rubric, base: Path) -> list[str]:
+    problems: list[str] = []
+    for q in rubric.questions:
+        if not q.golden_answers:
+            problems.append(f"question {q.id!r} has no golden answer")
+        for rel in q.golden_answers:
+            if not (base / rel).is_file():
+                problems.append(f"question {q.id!r}: golden answer {rel} not found")
+        if not any(q.key_points.values()):
+            problems.append(f"question {q.id!r} has no key points")
+    return problems
+
+
+def golden_answer_paths(rubric: Rubric, rubric_path: str | Path, question_id: str) -> list[Path]:
+    base = Path(rubric_path).parent
+    return [base / rel for rel in rubric.question(question_id).golden_answers]
