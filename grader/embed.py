@@ -25,6 +25,7 @@ from typing import Protocol
 import numpy as np
 
 from grader.errors import GraderError
+from grader.registry import Registry
 
 MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 _PAD_MULTIPLE = 16
@@ -138,6 +139,12 @@ class HashingEmbedder:
             if norm > 0:
                 out[row] /= norm
         return out
+
+
+#: Embedding backends by name: factory(progress: bool) -> Embedder. `hashing` is the model-free stand-in.
+BACKENDS: Registry = Registry("embedding backend")
+BACKENDS.register("torch")(lambda progress=False: SentenceTransformerEmbedder(progress=progress))
+BACKENDS.register("hashing")(lambda progress=False: HashingEmbedder())
 
 
 class EmbeddingCache:

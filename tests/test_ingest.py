@@ -1,0 +1,97 @@
+import codecs
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from grader.errors import GraderError
+from grader.ingest import expand_paths, read_answer, split_front_matter
+
+LIMIT = 10_000
+
+
+def test_front_matter_names_the_question(tmp_path):
+    p = tmp_path / "a.md"
+    p.write_text("---\nquestion: q05\ncandidate: ann\n---\n# Hi\nBody text.\n")
+    a = read_answer(p, max_bytes=LIMIT)
+    assert a.question_id == "q05" and a.front_matter["candidate"] == "ann"
+    assert a.text == "# Hi\nBody text.\n" and a.format == "markdown"
+
+
+def test_no_front_matter_keeps_everything(tmp_path):
+    p = tmp_path / "a.txt"
+    p.write_text("Just text.\n---\nnot front matter\n")
+    a = read_answer(p, max_bytes=LIMIT)
+    assert a.question_id is None and a.text.startswith("Just text.") and a.format == "text"
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "answer is empty"),
+    (b"  \n\t\n", "answer is empty"),
+    (b"---\nquestion: q01\n---\n   \n", "no text after front matter"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "binary file"),
+    (b"caf\xe9 au lait", "not UTF-8 text (invalid byte at offset 3)"),
+    (b"---\nquestion: [q01\n---\nbody\n", "broken front matter"),
+    (b"---\n- a\n- b\n---\nbody\n", "front matter is not a mapping"),
+])
+def test_bad_inputs_get_one_line_errors_naming_the_file(tmp_path, content, message):
+    p = tmp_path / "bad.md"
+    p.write_bytes(content)
+    with pytest.raises(GraderError) as info:
+        read_answer(p, max_bytes=LIMIT)
+    text = str(info.value)
+    assert message in text and text.startswith(str(p)) and "\n" not in text
+
+
+def test_utf16_with_bom_is_decoded(tmp_path):
+    p = tmp_path / "u16.md"
+    p.write_bytes(codecs.BOM_UTF16_LE + "Clarify the goal first.\n".encode("utf-16-le"))
+    assert read_answer(p, max_bytes=LIMIT).text == "Clarify the goal first.\n"
+
+
+def test_utf8_bom_and_crlf_are_normalised(tmp_path):
+    p = tmp_path / "bom.md"
+    p.write_bytes(codecs.BOM_UTF8 + b"---\r\nquestion: q02\r\n---\r\nLine one.\r\nLine two.\r\n")
+    a = read_answer(p, max_bytes=LIMIT)
+    assert a.question_id == "q02" and a.text == "Line one.\nLine two.\n"
+
+
+def test_size_limit(tmp_path):
+    p = tmp_path / "big.md"
+    p.write_text("word " * 3000)
+    with pytest.raises(GraderError, match="over the 10,000-byte limit"):
+        read_answer(p, max_bytes=LIMIT)
+
+
+def test_unsupported_suffix(tmp_path):
+    p = tmp_path / "a.pdf"
+    p.write_text("x")
+    with pytest.raises(GraderError, match="unsupported file type '.pdf'"):
+        read_answer(p, max_bytes=LIMIT)
+
+
+def test_expand_paths_files_folders_globs(tmp_path):
+    (tmp_path / "d" / "sub").mkdir(parents=True)
+    for name in ("d/b.md", "d/sub/a.txt", "d/ignore.json", "c.md"):
+        (tmp_path / name).write_text("x")
+    files, errors = expand_paths([str(tmp_path / "d"), str(tmp_path / "*.md"), str(tmp_path / "c.md")])
+    assert [f.relative_to(tmp_path).as_posix() for f in files] == ["c.md", "d/b.md", "d/sub/a.txt"]
+    assert errors == []
+
+
+def test_expand_paths_reports_each_bad_spec(tmp_path):
+    (tmp_path / "empty").mkdir()
+    files, errors = expand_paths([str(tmp_path / "nope.md"), str(tmp_path / "*.zzz"), str(tmp_path / "empty")])
+    assert files == []
+    assert [e.message for e in errors] == ["no such file or folder", "glob matched no file",
+                                           "folder has no answer files (.markdown, .md, .txt)"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_front_matter_split_never_crashes_unexpectedly(text):
+    try:
+        front, body = split_front_matter(text, "x.md")
+    except GraderError:
+        return
+    assert isinstance(front, dict) and text.endswith(body)

@@ -1,0 +1,100 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from grader.errors import GraderError
+from grader.models import STAGE_IDS
+from grader.rubric import load_rubric, rubric_problems
+
+DATA = Path(__file__).parent / "data"
+
+
+def _tiny() -> dict:
+    return yaml.safe_load((DATA / "tiny_rubric.yaml").read_text())
+
+
+def _write(tmp_path: Path, data: dict | str) -> Path:
+    p = tmp_path / "r.yaml"
+    p.write_text(data if isinstance(data, str) else yaml.safe_dump(data, sort_keys=False))
+    for name in ("golden_cats.md", "golden_trains.md"):
+        (tmp_path / name).write_text("x")
+    return p
+
+
+def test_default_rubric_is_valid_and_complete(default_rubric):
+    assert default_rubric.stage_ids == list(STAGE_IDS)
+    assert [q.id for q in default_rubric.questions] == [f"q{i:02d}" for i in range(1, 11)]
+    assert {d.id for d in default_rubric.dimensions} == {
+        "problem_framing", "data_intuition", "modeling_judgment", "feature_engineering",
+        "training_at_scale", "serving_latency", "feedback_loops"}
+    for q in default_rubric.questions:
+        assert 8 <= len(q.all_key_points()) <= 20, q.id
+    assert rubric_problems(Path(__file__).parent.parent / "rubrics" / "ml_system_design.yaml") == []
+
+
+def test_bad_yaml_names_the_line(tmp_path):
+    p = _write(tmp_path, "id: x\nstages: [a\nname: y\n")
+    problems = rubric_problems(p)
+    assert len(problems) == 1 and problems[0].startswith("line 3: invalid YAML")
+
+
+def test_python_tags_are_not_executed(tmp_path):
+    p = _write(tmp_path, "id: !!python/object/apply:os.system ['touch pwned']\n")
+    assert "invalid YAML" in rubric_problems(p)[0]
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_unknown_field_is_reported_with_path_and_line(tmp_path):
+    data = _tiny()
+    data["coverage"]["flor"] = 0.1
+    problems = rubric_problems(_write(tmp_path, data))
+    assert any("coverage.flor: Extra inputs are not permitted" in p and p.startswith("line ") for p in problems)
+
+
+def test_dimension_naming_unknown_stage(tmp_path):
+    data = _tiny()
+    data["dimensions"][0]["stages"] = {"clarfy": 1.0}
+    problems = rubric_problems(_write(tmp_path, data))
+    assert any("unknown stage(s) ['clarfy']" in p for p in problems)
+
+
+def test_time_plan_missing_a_stage(tmp_path):
+    data = _tiny()
+    del data["time_plans"]["short"]["minutes"]["model"]
+    assert any("time plan 'short' has no minutes for stage(s) model" in p
+               for p in rubric_problems(_write(tmp_path, data)))
+
+
+def test_penalty_naming_unknown_key_point(tmp_path):
+    data = _tiny()
+    data["questions"][0]["penalties"] = [{"id": "p", "description": "d", "advice": "a",
+                                          "unless_covered": ["model.nope"]}]
+    assert any("unknown key point(s) ['model.nope']" in p for p in rubric_problems(_write(tmp_path, data)))
+
+
+def test_question_without_key_points_for_a_stage(tmp_path):
+    data = _tiny()
+    del data["questions"][1]["key_points"]["monitoring"]
+    assert any("no key points for stage(s) monitoring" in p for p in rubric_problems(_write(tmp_path, data)))
+
+
+def test_missing_golden_answer_file(tmp_path):
+    p = _write(tmp_path, _tiny())
+    (tmp_path / "golden_trains.md").unlink()
+    assert rubric_problems(p) == ["question 'trains': golden answer golden_trains.md not found"]
+
+
+def test_thresholds_must_be_ordered(tmp_path):
+    data = _tiny()
+    data["coverage"]["match"] = 0.9
+    assert any("floor < match <= full" in p for p in rubric_problems(_write(tmp_path, data)))
+
+
+def test_load_rubric_raises_one_line_with_count(tmp_path):
+    data = _tiny()
+    data["coverage"]["flor"] = 0.1
+    data["timing"]["wpm"] = 3
+    with pytest.raises(GraderError) as info:
+        load_rubric(_write(tmp_path, data))
+    assert "and 1 more" in str(info.value) and "\n" not in str(info.value)
