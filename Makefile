@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $@
 
 demo: install
-	$(BIN)/grade examples/answers/*.md --out reports
+	$(BIN)/python -m grader grade examples/answers/*.md --out reports
 
 # pytest exits 5 when it collected no tests: that is a failure, not a green run.
 test: install
@@ -27,7 +27,7 @@ test: install
 # Refresh the committed example reports (compared by tests/test_end_to_end.py).
 examples: install
 	rm -rf reports/examples
-	$(BIN)/grade examples/answers/*.md --out reports/examples --no-cache --quiet
+	$(BIN)/python -m grader grade examples/answers/*.md --out reports/examples --no-cache --quiet
 
 clean:
 	rm -rf $(VENV) reports/*.json reports/*.md reports/*.csv .pytest_cache

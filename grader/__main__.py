@@ -1,0 +1,5 @@
+"""`python -m grader ...` is the `grader` command (useful to run a checkout without installing it)."""
+
+from grader.cli import main
+
+main()
