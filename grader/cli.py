@@ -19,6 +19,7 @@ DEFAULT_FORMATS = "json,md,csv"
 # Kept equal to the registries' names by a test (importing the registries here would slow --help down).
 KNOWN_FORMATS = ("json", "md", "csv")
 KNOWN_BACKENDS = ("torch", "hashing")
+KNOWN_ENGINES = ("local", "dask")
 
 
 def _fail(message: str) -> None:
@@ -60,10 +61,18 @@ def _parse_formats(value: str) -> list[str]:
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the embedding cache.")
 @click.option("--backend", type=click.Choice(KNOWN_BACKENDS), default="torch", show_default=True,
               help="Embedding backend; 'hashing' is a model-free word-overlap stand-in for tests and smoke runs.")
+@click.option("--engine", type=click.Choice(KNOWN_ENGINES), default="local", show_default=True,
+              help="Run in this process, or on a Dask cluster (pip install 'answer-grader[dask]').")
+@click.option("--scheduler", default=None, help="Dask scheduler address (tcp://host:8786); default: a local cluster.")
+@click.option("--workers", type=click.IntRange(1, 256), default=2, show_default=True,
+              help="Worker processes of the local Dask cluster.")
+@click.option("--partition-size", type=click.IntRange(1, 100_000), default=200, show_default=True,
+              help="Most answers per Dask task.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary line.")
 def grade_command(paths: tuple[str, ...], rubric_path: str | None, question: str | None, out_dir: str,
                   formats: str, fail_under: float | None, time_plan: str | None, cache_dir: str | None,
-                  no_cache: bool, backend: str, quiet: bool) -> None:
+                  no_cache: bool, backend: str, engine: str, scheduler: str | None, workers: int,
+                  partition_size: int, quiet: bool) -> None:
     """Grade answers (files, folders or globs) and write reports into --out."""
     try:
         fmt_list = _parse_formats(formats)
@@ -72,41 +81,54 @@ def grade_command(paths: tuple[str, ...], rubric_path: str | None, question: str
         sys.exit(EXIT_ERROR)
     try:
         code = _grade(paths, rubric_path, question, out_dir, fmt_list, fail_under, time_plan, cache_dir,
-                      no_cache, backend, quiet)
+                      no_cache, backend, quiet, engine=engine, scheduler=scheduler, workers=workers,
+                      partition_size=partition_size)
     except GraderError as exc:
         _fail(str(exc))
         code = EXIT_ERROR
     except KeyboardInterrupt:
         _fail("interrupted; no report was left half-written")
         code = 130
+    except Exception:  # a bug, not bad input: keep the traceback, but never exit 1 ("graded, too low")
+        import traceback
+
+        traceback.print_exc()
+        _fail("internal error (the traceback above is a bug: please report it)")
+        code = EXIT_ERROR
     sys.exit(code)
 
 
 def _grade(paths, rubric_path, question, out_dir, formats, fail_under, time_plan, cache_dir, no_cache,
-           backend, quiet) -> int:
-    from grader.embed import BACKENDS, EmbeddingCache
+           backend, quiet, *, engine="local", scheduler=None, workers=2, partition_size=200) -> int:
+    from grader.engines import ENGINES, EngineOptions
     from grader.models import RunConfig
-    from grader.pipeline import Toolkit, grade_paths
     from grader.reports import write_reports
     from grader.rubric import default_rubric_path, load_rubric
-    from grader.sections import load_sentencizer
 
     rubric = load_rubric(rubric_path or default_rubric_path())
     progress = _show_progress(quiet)
     config = RunConfig(question=question, out_dir=out_dir, formats=tuple(formats), fail_under=fail_under,
                        cache_dir=None if no_cache else _cache_dir(cache_dir), time_plan=time_plan,
                        progress=progress)
-    embedder = BACKENDS.get(backend)(progress=progress)
-    cache = EmbeddingCache(config.cache_dir, embedder.fingerprint) if config.cache_dir else None
-    tools = Toolkit(nlp=load_sentencizer(), embedder=embedder, cache=cache)
-    bar = None
+    bar = per_answer = None
     if progress:
         from tqdm import tqdm
 
-        def bar(items):
-            return tqdm(items, desc="grading", unit="answer", leave=False)
+        bar = tqdm(desc="grading", unit="answer", leave=False)
 
-    result = grade_paths(list(paths), rubric, config, tools, progress=bar)
+        def per_answer(items):
+            bar.reset(total=len(items))
+            for item in items:
+                yield item
+                bar.update(1)
+
+    options = EngineOptions(backend=backend, scheduler=scheduler, workers=workers, partition_size=partition_size,
+                            on_partition_done=bar.update if bar is not None else None)
+    try:
+        result = ENGINES.get(engine)(list(paths), rubric, config, options, progress=per_answer)
+    finally:
+        if bar is not None:
+            bar.close()
     write_reports(result, formats, out_dir)
     for failure in result.failures:
         _fail(failure.message)

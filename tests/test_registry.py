@@ -1,6 +1,7 @@
 import pytest
 
-from grader.cli import KNOWN_BACKENDS, KNOWN_FORMATS
+from grader.cli import KNOWN_BACKENDS, KNOWN_ENGINES, KNOWN_FORMATS
+from grader.engines import ENGINES
 from grader.embed import BACKENDS
 from grader.errors import GraderError
 from grader.registry import Registry
@@ -26,6 +27,7 @@ def test_cli_choices_match_registries():
     # The CLI keeps literal lists so that --help imports nothing heavy; they must not drift.
     assert sorted(KNOWN_FORMATS) == FORMATS.names()
     assert sorted(KNOWN_BACKENDS) == BACKENDS.names()
+    assert sorted(KNOWN_ENGINES) == ENGINES.names()
 
 
 def test_grader_error_is_one_line():

@@ -1,0 +1,138 @@
+"""Engines: the dask engine gives the local engine's bytes, reports bad inputs the same way, and survives a
+worker that dies mid-run."""
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.embed import HashingEmbedder, text_key
+from grader.engines import EngineOptions, PrecomputedEmbedder, partitions, run_dask, run_local
+from grader.errors import GraderError
+from grader.models import RunConfig
+from grader.reports import FORMATS, write_reports
+
+DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).parent.parent
+GOOD = "---\nquestion: cats\n---\n## Clarify\nAsk how many photos arrive per day.\n\n## Model\nUse a CNN {i}.\n"
+
+
+def test_partitions_cover_every_file_in_order():
+    files = [f"f{i:03d}" for i in range(1000)]
+    parts = partitions(files, 200, 2)
+    assert [f for p in parts for f in p] == files and max(map(len, parts)) == 200
+    assert [len(p) for p in partitions(files[:6], 200, 2)] == [2, 2, 2]
+    assert partitions([], 200, 2) == []
+
+
+def test_precomputed_vectors_are_not_encoded_again():
+    inner = HashingEmbedder()
+    known = {text_key("known text"): inner.encode(["known text"])[0]}
+    wrapped = PrecomputedEmbedder(inner, known)
+    before = inner.encoded
+    out = wrapped.encode(["known text", "new text"])
+    assert inner.encoded - before == 1
+    assert np.array_equal(out[0], known[text_key("known text")])
+    assert wrapped.fingerprint == inner.fingerprint
+
+
+def test_missing_dask_is_a_one_line_error(monkeypatch, tiny_rubric):
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(GraderError, match=r"pip install 'answer-grader\[dask\]'"):
+        run_dask([], tiny_rubric, RunConfig(), EngineOptions(backend="hashing"))
+
+
+@pytest.fixture(scope="module")
+def cluster_client():
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, silence_logs=40)
+    client = distributed.Client(cluster, set_as_default=False)
+    yield client
+    client.close()
+    cluster.close()
+
+
+def _inputs(tmp_path, n, bad=()):
+    d = tmp_path / "in"
+    d.mkdir()
+    for i in range(n):
+        (d / f"a{i:03d}.md").write_text(GOOD.format(i=i))
+    for name, content in bad:
+        (d / name).write_bytes(content)
+    return [str(d)]
+
+
+def _same_bytes(tmp_path, local, dask):
+    write_reports(local, FORMATS.names(), tmp_path / "local")
+    write_reports(dask, FORMATS.names(), tmp_path / "dask")
+    names = sorted(p.name for p in (tmp_path / "local").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "dask").iterdir())
+    for name in names:
+        assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "dask" / name).read_bytes(), name
+
+
+def test_dask_gives_local_bytes_and_reports_bad_files(tmp_path, cluster_client, tiny_rubric):
+    paths = _inputs(tmp_path, 9, bad=[("empty.md", b""), ("latin1.md", b"caf\xe9")])
+    config = RunConfig(cache_dir=str(tmp_path / "cache"))
+    opts = EngineOptions(backend="hashing", partition_size=2, client=cluster_client)
+    dask = run_dask(paths, tiny_rubric, config, opts)
+    local = run_local(paths, tiny_rubric, config, opts)
+    assert len(dask.reports) == 9 and [Path(f.path).name for f in dask.failures] == ["empty.md", "latin1.md"]
+    assert dask == local
+    _same_bytes(tmp_path, local, dask)
+
+
+def test_a_worker_killed_mid_run_loses_no_answer(tmp_path, cluster_client, tiny_rubric):
+    paths = _inputs(tmp_path, 60)
+    pids = sorted(cluster_client.run(os.getpid).values())
+    killed = []
+
+    def kill_one(_n):
+        if not killed:
+            os.kill(pids[-1], signal.SIGKILL)
+            killed.append(pids[-1])
+
+    opts = EngineOptions(backend="hashing", partition_size=1, client=cluster_client, on_partition_done=kill_one)
+    result = run_dask(paths, tiny_rubric, RunConfig(), opts)
+    assert killed and len(result.reports) == 60 and not result.failures
+    assert result == run_local(paths, tiny_rubric, RunConfig(), opts)
+
+
+@pytest.mark.slow
+def test_dask_with_the_real_model_gives_local_bytes(tmp_path, cluster_client, default_rubric, nlp, real_embedder):
+    from grader.pipeline import Toolkit
+
+    paths = [str(p) for p in sorted((ROOT / "examples" / "answers").glob("*.md"))]
+    dask = run_dask(paths, default_rubric, RunConfig(), EngineOptions(backend="torch", client=cluster_client))
+    local = run_local(paths, default_rubric, RunConfig(), EngineOptions(),
+                      tools=Toolkit(nlp=nlp, embedder=real_embedder))
+    _same_bytes(tmp_path, local, dask)
+
+
+def test_ctrl_c_cancels_and_leaves_no_report(tmp_path):
+    pytest.importorskip("distributed")
+    import subprocess
+    import time
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(300):
+        (src / f"a{i:03d}.md").write_text(GOOD.format(i=i))
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "grader", "grade", str(src), "--rubric", str(DATA / "tiny_rubric.yaml"),
+         "--backend", "hashing", "--engine", "dask", "--workers", "1", "--partition-size", "1",
+         "--out", str(out), "--no-cache"],
+        cwd=ROOT, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(1.5)  # inside cluster start-up or the run: both must end the same way
+    proc.send_signal(signal.SIGINT)
+    err = proc.communicate(timeout=120)[1]
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "grade: error: interrupted; no report was left half-written"
+    assert "Traceback" not in err
+    assert not out.exists() or not list(out.iterdir())
