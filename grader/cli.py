@@ -33,6 +33,17 @@ def _cache_dir(explicit: str | None) -> str:
     return os.path.join(base, "answer-grader")
 
 
+def _terminate_as_interrupt() -> None:
+    """SIGTERM (a CI timeout, `kill`) ends a run the way Ctrl-C does: reports are written only after grading,
+    each atomically, so nothing half-written is left."""
+    import signal
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def _show_progress(quiet: bool) -> bool:
     return not quiet and sys.stderr.isatty() and not os.environ.get("CI")
 
@@ -79,6 +90,7 @@ def grade_command(paths: tuple[str, ...], rubric_path: str | None, question: str
     except click.BadParameter as exc:
         _fail(f"--format: {exc.message}")
         sys.exit(EXIT_ERROR)
+    _terminate_as_interrupt()
     try:
         code = _grade(paths, rubric_path, question, out_dir, fmt_list, fail_under, time_plan, cache_dir,
                       no_cache, backend, quiet, engine=engine, scheduler=scheduler, workers=workers,

@@ -85,3 +85,53 @@ def test_help_imports_nothing_heavy():
             "if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def _spawn(args, **kw):
+    import signal
+
+    return subprocess.Popen([sys.executable, "-m", "grader", "grade", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **kw)
+
+
+def _many(tmp_path, n=400):
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(n):
+        (src / f"a{i:03d}.md").write_text(GOOD.replace("CNN", f"CNN number {i} with {i % 7} layers"))
+    return src
+
+
+@pytest.mark.parametrize("sig, code", [("SIGINT", 130), ("SIGTERM", 130)])
+def test_interrupt_leaves_no_half_written_file_and_a_rerun_completes(tmp_path, sig, code):
+    import signal
+    import time
+
+    src, out = _many(tmp_path), tmp_path / "out"
+    args = [str(src), "--rubric", str(DATA / "tiny_rubric.yaml"), "--backend", "hashing", "--out", str(out),
+            "--cache-dir", str(tmp_path / "cache")]
+    proc = _spawn(args)
+    time.sleep(1.2)
+    proc.send_signal(getattr(signal, sig))
+    err = proc.communicate(timeout=60)[1]
+    if proc.returncode == 0:
+        pytest.skip("the run finished before the signal arrived")
+    assert proc.returncode == code and "Traceback" not in err, err
+    assert not list(out.glob("*.tmp")) and not list(out.glob(".*.tmp"))
+    rerun = _spawn(args)
+    assert rerun.wait(timeout=120) == 0
+    assert len(list(out.glob("*.json"))) == 400
+
+
+def test_two_runs_sharing_a_cache_folder_both_finish_correctly(tmp_path):
+    src = _many(tmp_path, 150)
+    common = [str(src), "--rubric", str(DATA / "tiny_rubric.yaml"), "--backend", "hashing", "-q"]
+    procs = [_spawn([*common, "--out", str(tmp_path / f"out{i}"), "--cache-dir", str(tmp_path / "cache")])
+             for i in (1, 2)]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    ref = _spawn([*common, "--out", str(tmp_path / "ref"), "--no-cache"])
+    assert ref.wait(timeout=120) == 0
+    for p in (tmp_path / "ref").iterdir():
+        for i in (1, 2):
+            assert (tmp_path / f"out{i}" / p.name).read_bytes() == p.read_bytes(), p.name
