@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
+
+from pydantic import BaseModel
 
 from grader.models import BatchResult, Report
-from grader.reports import Format, register
+from grader.reports import BatchContext, Format, register
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
 
@@ -53,6 +56,7 @@ def render(r: Report) -> str:
               "| stage | minutes | plan |", "|---|---:|---:|"]
     lines += [f"| {s} | {t.minutes[s]:.1f} | {t.plan[s]:g} |" for s in t.minutes]
     lines += [""] + ([f"- ⚠️ {esc(f)}" for f in t.flags] or ["No flags."]) + [""]
+    lines += _records("Concept detectors", r.detectors) + _records("Mistakes and penalties", r.mistakes)
     lines += ["## Evidence", ""]
     for name, d in r.dimensions.items():
         for e in d.evidence:
@@ -60,7 +64,33 @@ def render(r: Report) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def render_summary(result: BatchResult, names: dict[str, str]) -> str:
+def _records(title: str, items: Sequence[BaseModel]) -> list[str]:
+    """A table of models with one column per field, so fields added to a model show up; nothing if empty."""
+    if not items:
+        return []
+    rows = [item.model_dump(mode="json") for item in items]
+    keys = list(dict.fromkeys(k for row in rows for k in row))
+    lines = [f"## {title}", "", "| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    lines += ["| " + " | ".join(_cell(k, row.get(k)) for k in keys) + " |" for row in rows]
+    return lines + [""]
+
+
+def _cell(key: str, value: object) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(_cell(key, v) for v in value) or "—"
+    if isinstance(value, dict):
+        return "; ".join(f"{esc(k)}: {_cell(str(k), v)}" for k, v in value.items())
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return f"**“{esc(value)}”**" if "evidence" in key else esc(value)
+
+
+def render_summary(result: BatchResult, ctx: BatchContext) -> str:
+    names = ctx.names
     dims = list(result.reports[0].dimensions) if result.reports else []
     lines = ["# Batch summary", "",
              f"{len(result.reports)} graded, {len(result.failures)} not graded.", ""]
