@@ -99,7 +99,8 @@ def timeline(stages: Sequence[str], rows: Sequence[tuple[str, dict[str, float]]]
                 out.append(f'<text class="in-bar" x="{_f(x + w / 2)}" y="{_f(y + row / 2 + 4)}" '
                            f'text-anchor="middle">{shown}</text>')
             x += w
-        out.append(f'<text class="value" x="{_f(x + 6)}" y="{_f(y + row / 2 + 4)}">{total:.1f} min</text>')
+        text = f"{total:.1f} min" if total > 0 else "no time in any stage"
+        out.append(f'<text class="value" x="{_f(x + 6)}" y="{_f(y + row / 2 + 4)}">{text}</text>')
     out.append("</svg>")
     return "\n".join(out)
 

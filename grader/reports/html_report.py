@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from grader.models import BatchResult, Report
 from grader.reports import BatchContext, Format, register
 from grader.reports._charts import bar_chart, e, histogram, label, score_color, stage_color, timeline
+from grader.reports._fields import field_table, format_field
 from grader.thresholds import breaches, describe_thresholds, has_thresholds
 
 CSS = """
@@ -143,36 +144,24 @@ def _grade(grade: float | None, scale: str | None) -> str:
     return f" · grade <strong>{grade:g}</strong>" + (f" on {e(scale)}" if scale else "")
 
 
-def _cell(key: str, value: object) -> str:
-    if value is None:
-        return '<span class="muted">—</span>'
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, list):
-        return ", ".join(_cell(key, v) for v in value) or '<span class="muted">—</span>'
-    if isinstance(value, dict):
-        return "; ".join(f"{e(k)}: {_cell(str(k), v)}" for k, v in value.items())
-    if "evidence" in key:
-        return f"<mark>{e(value)}</mark>"
-    return e(value)
-
-
 def records_table(items: Sequence[BaseModel], *, css_class: str, empty: str) -> str:
     """A table of models, one column per field (in first-seen order): evidence highlighted, a row whose
     `hit` is false greyed out."""
     if not items:
         return f'<p class="none">{e(empty)}</p>'
-    rows = [item.model_dump(mode="json") for item in items]
-    keys = list(dict.fromkeys(k for r in rows for k in r))
+    keys, rows = field_table(items)
     out = [f'<table class="{css_class}">', "<thead><tr>" + "".join(f'<th scope="col">{e(label(k))}</th>'
                                                                    for k in keys) + "</tr></thead>", "<tbody>"]
     for r in rows:
         off = ' class="off"' if r.get("hit") is False else ""
-        out.append(f"<tr{off}>" + "".join(f"<td>{_cell(k, r.get(k))}</td>" for k in keys) + "</tr>")
+        out.append(f"<tr{off}>" + "".join(f"<td>{_field(k, r.get(k))}</td>" for k in keys) + "</tr>")
     out.append("</tbody></table>")
     return "\n".join(out)
+
+
+def _field(key: str, value: object) -> str:
+    return format_field(key, value, escape=e, highlight=lambda t: f"<mark>{t}</mark>",
+                        none='<span class="muted">—</span>')
 
 
 def render(r: Report) -> str:
@@ -272,7 +261,8 @@ def _answers_table(reports: list[Report], dims: list[str], ctx: BatchContext) ->
     num = ' class="num"'
     head = "".join(f'<th scope="col" data-type="{kind}"{num if kind == "number" else ""}>'
                    f'<button type="button">{e(label(name))}</button></th>' for name, kind in cols)
-    out = ['<div class="scroll"><table class="sortable" id="answers-table">', f"<thead><tr>{head}</tr></thead>", "<tbody>"]
+    out = ['<div class="scroll"><table class="sortable" id="answers-table">', f"<thead><tr>{head}</tr></thead>",
+           "<tbody>"]
     for r in reports:
         href = e(f"{ctx.names[r.answer.path]}.html")
         flags = len(r.time_allocation.flags) + len(r.mistakes)

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from grader.models import BatchResult, Report
 from grader.reports import BatchContext, Format, register
+from grader.reports._fields import field_table, format_field
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
 
@@ -68,25 +69,13 @@ def _records(title: str, items: Sequence[BaseModel]) -> list[str]:
     """A table of models with one column per field, so fields added to a model show up; nothing if empty."""
     if not items:
         return []
-    rows = [item.model_dump(mode="json") for item in items]
-    keys = list(dict.fromkeys(k for row in rows for k in row))
+    keys, rows = field_table(items)
     lines = [f"## {title}", "", "| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    lines += ["| " + " | ".join(_cell(k, row.get(k)) for k in keys) + " |" for row in rows]
+    def cell(key: str, value: object) -> str:
+        return format_field(key, value, escape=esc, highlight=lambda t: f"**“{t}”**", none="—")
+
+    lines += ["| " + " | ".join(cell(k, row.get(k)) for k in keys) + " |" for row in rows]
     return lines + [""]
-
-
-def _cell(key: str, value: object) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list):
-        return ", ".join(_cell(key, v) for v in value) or "—"
-    if isinstance(value, dict):
-        return "; ".join(f"{esc(k)}: {_cell(str(k), v)}" for k, v in value.items())
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return f"**“{esc(value)}”**" if "evidence" in key else esc(value)
 
 
 def render_summary(result: BatchResult, ctx: BatchContext) -> str:
