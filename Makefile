@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: install demo test examples clean
+.PHONY: install browser demo test examples clean
 
 install: $(STAMP)
 
@@ -16,18 +16,30 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PIP) install -c constraints.txt -e ".[test,dask]"
 	@touch $@
 
+# The browser tests drive Debian's chromium (never a downloaded browser). Installed here when missing and
+# running as root; otherwise those tests skip and say why.
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium) >/dev/null \
+	      || echo "make: could not install chromium; the browser tests will be skipped" >&2; \
+	  else echo "make: chromium not found and not root; the browser tests will be skipped" >&2; fi; \
+	fi
+
 demo: install
 	$(BIN)/python -m grader grade examples/answers/*.md --out reports
 
 # pytest exits 5 when it collected no tests: that is a failure, not a green run.
-test: install
+test: install browser
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 # Refresh the committed example reports (compared by tests/test_end_to_end.py).
 examples: install
 	rm -rf reports/examples
-	$(BIN)/python -m grader grade examples/answers/*.md --out reports/examples --no-cache --quiet
+	$(BIN)/python -m grader grade examples/answers/*.md --out reports/examples --no-cache --quiet \
+	  --format json,md,html,csv,junit
 
 clean:
-	rm -rf $(VENV) reports/*.json reports/*.md reports/*.csv .pytest_cache
+	rm -rf $(VENV) reports/*.json reports/*.md reports/*.csv reports/*.html reports/*.xml .pytest_cache

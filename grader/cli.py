@@ -15,9 +15,9 @@ import click
 from grader import __version__
 from grader.errors import EXIT_ERROR, EXIT_OK, EXIT_UNDER_THRESHOLD, GraderError
 
-DEFAULT_FORMATS = "json,md,csv"
+DEFAULT_FORMATS = "json,md,html,csv"
 # Kept equal to the registries' names by a test (importing the registries here would slow --help down).
-KNOWN_FORMATS = ("json", "md", "csv")
+KNOWN_FORMATS = ("json", "md", "html", "csv", "junit")
 KNOWN_BACKENDS = ("torch", "hashing")
 KNOWN_ENGINES = ("local", "dask")
 
@@ -44,8 +44,14 @@ def _terminate_as_interrupt() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
 def _show_progress(quiet: bool) -> bool:
-    return not quiet and sys.stderr.isatty() and not os.environ.get("CI")
+    """A progress bar only for a person at a terminal: not with --quiet, not when stderr is not a TTY, not in
+    CI (which sets CI=true)."""
+    return not quiet and sys.stderr.isatty() and not _in_ci()
 
 
 def _parse_formats(value: str) -> list[str]:
@@ -55,6 +61,23 @@ def _parse_formats(value: str) -> list[str]:
         raise click.BadParameter(f"unknown format {', '.join(bad) or '(none)'}; choose from "
                                  f"{', '.join(KNOWN_FORMATS)}")
     return list(dict.fromkeys(formats))
+
+
+def _parse_dimension_thresholds(values: tuple[str, ...]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for value in values:
+        name, sep, number = value.partition("=")
+        name = name.strip()
+        try:
+            limit = float(number) if sep and name else None
+        except ValueError:
+            limit = None
+        if limit is None or not 0.0 <= limit <= 1.0:
+            raise click.BadParameter(f"{value!r} is not NAME=X with X between 0 and 1")
+        if name in out:
+            raise click.BadParameter(f"dimension {name!r} given twice")
+        out[name] = limit
+    return out
 
 
 @click.command("grade", context_settings={"help_option_names": ["-h", "--help"]})
@@ -67,6 +90,8 @@ def _parse_formats(value: str) -> list[str]:
               help=f"Comma-separated report formats: {', '.join(KNOWN_FORMATS)}.")
 @click.option("--fail-under", type=click.FloatRange(0, 1), default=None,
               help="Exit 1 when an answer's overall score is under this.")
+@click.option("--fail-under-dimension", "fail_under_dimension", multiple=True, metavar="NAME=X",
+              help="Exit 1 when an answer's score on dimension NAME is under X (repeatable).")
 @click.option("--time-plan", default=None, help="Rubric time plan (default: the rubric's default).")
 @click.option("--cache-dir", default=None, help="Embedding cache folder (default: ~/.cache/answer-grader).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the embedding cache.")
@@ -81,9 +106,9 @@ def _parse_formats(value: str) -> list[str]:
               help="Most answers per Dask task.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary line.")
 def grade_command(paths: tuple[str, ...], rubric_path: str | None, question: str | None, out_dir: str,
-                  formats: str, fail_under: float | None, time_plan: str | None, cache_dir: str | None,
-                  no_cache: bool, backend: str, engine: str, scheduler: str | None, workers: int,
-                  partition_size: int, quiet: bool) -> None:
+                  formats: str, fail_under: float | None, fail_under_dimension: tuple[str, ...],
+                  time_plan: str | None, cache_dir: str | None, no_cache: bool, backend: str, engine: str,
+                  scheduler: str | None, workers: int, partition_size: int, quiet: bool) -> None:
     """Grade answers (files, folders or globs) and write reports into --out."""
     try:
         fmt_list = _parse_formats(formats)
@@ -92,8 +117,13 @@ def grade_command(paths: tuple[str, ...], rubric_path: str | None, question: str
         sys.exit(EXIT_ERROR)
     _terminate_as_interrupt()
     try:
-        code = _grade(paths, rubric_path, question, out_dir, fmt_list, fail_under, time_plan, cache_dir,
-                      no_cache, backend, quiet, engine=engine, scheduler=scheduler, workers=workers,
+        dim_limits = _parse_dimension_thresholds(fail_under_dimension)
+    except click.BadParameter as exc:
+        _fail(f"--fail-under-dimension: {exc.message}")
+        sys.exit(EXIT_ERROR)
+    try:
+        code = _grade(paths, rubric_path, question, out_dir, fmt_list, fail_under, dim_limits, time_plan,
+                      cache_dir, no_cache, backend, quiet, engine=engine, scheduler=scheduler, workers=workers,
                       partition_size=partition_size)
     except GraderError as exc:
         _fail(str(exc))
@@ -110,18 +140,20 @@ def grade_command(paths: tuple[str, ...], rubric_path: str | None, question: str
     sys.exit(code)
 
 
-def _grade(paths, rubric_path, question, out_dir, formats, fail_under, time_plan, cache_dir, no_cache,
-           backend, quiet, *, engine="local", scheduler=None, workers=2, partition_size=200) -> int:
+def _grade(paths, rubric_path, question, out_dir, formats, fail_under, dim_limits, time_plan, cache_dir,
+           no_cache, backend, quiet, *, engine="local", scheduler=None, workers=2, partition_size=200) -> int:
     from grader.engines import ENGINES, EngineOptions
     from grader.models import RunConfig
     from grader.reports import write_reports
     from grader.rubric import default_rubric_path, load_rubric
+    from grader.thresholds import breaches, check_threshold_names, describe_thresholds, has_thresholds
 
     rubric = load_rubric(rubric_path or default_rubric_path())
     progress = _show_progress(quiet)
     config = RunConfig(question=question, out_dir=out_dir, formats=tuple(formats), fail_under=fail_under,
-                       cache_dir=None if no_cache else _cache_dir(cache_dir), time_plan=time_plan,
-                       progress=progress)
+                       fail_under_dimension=dim_limits, cache_dir=None if no_cache else _cache_dir(cache_dir),
+                       time_plan=time_plan, progress=progress)
+    check_threshold_names(config, rubric)
     bar = per_answer = None
     if progress:
         from tqdm import tqdm
@@ -141,16 +173,16 @@ def _grade(paths, rubric_path, question, out_dir, formats, fail_under, time_plan
     finally:
         if bar is not None:
             bar.close()
-    write_reports(result, formats, out_dir)
+    write_reports(result, formats, out_dir, config)
     for failure in result.failures:
         _fail(failure.message)
-    under = [r for r in result.reports if fail_under is not None and r.overall.score < fail_under]
+    under = [r for r in result.reports if breaches(r, config)]
     if not quiet:
         mean = sum(r.overall.score for r in result.reports) / len(result.reports) if result.reports else 0.0
         line = (f"graded {len(result.reports)} answer(s), {len(result.failures)} not graded; "
                 f"mean overall {mean:.2f}")
-        if fail_under is not None:
-            line += f"; {len(under)} under {fail_under:g}"
+        if has_thresholds(config):
+            line += f"; {len(under)} under {describe_thresholds(config)}"
         click.echo(f"{line}; reports in {out_dir}", err=True)
     if result.failures:
         return EXIT_ERROR
@@ -171,9 +203,9 @@ def schema_command() -> None:
     """Print the JSON Schema of the report."""
     import json
 
-    from grader.models import Report
+    from grader.reports.json_report import report_schema
 
-    click.echo(json.dumps(Report.model_json_schema(), indent=2))
+    click.echo(json.dumps(report_schema(), indent=2))
 
 
 @main.group("rubric")

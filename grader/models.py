@@ -30,7 +30,8 @@ Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_]*$")]
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Fields with defaults are still always written, so the report's schema lists them as required.
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_serialization_defaults_required=True)
 
 
 # --------------------------------------------------------------------------------------------------- rubric
@@ -193,8 +194,9 @@ class RunConfig(Frozen):
 
     question: str | None = None
     out_dir: str = "reports"
-    formats: tuple[str, ...] = ("json", "md", "csv")
+    formats: tuple[str, ...] = ("json", "md", "html", "csv")
     fail_under: Unit | None = None
+    fail_under_dimension: dict[str, Unit] = Field(default={}, description="dimension id -> threshold")
     cache_dir: str | None = None
     time_plan: str | None = None
     max_bytes: int = Field(default=2_000_000, gt=0)

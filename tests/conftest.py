@@ -55,3 +55,18 @@ def real_embedder():
 
     return SentenceTransformerEmbedder()
 
+
+
+@pytest.fixture
+def grade_files(tmp_path, toolkit, tiny_rubric):
+    """Write `files` (name -> text or bytes) under tmp_path/in and grade them with the hashing embedder."""
+    from grader.pipeline import grade_paths
+
+    def _grade(files: dict, *, rubric: Rubric | None = None, config: RunConfig | None = None):
+        for name, content in files.items():
+            p = tmp_path / "in" / name
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(content if isinstance(content, bytes) else content.encode())
+        return grade_paths([str(tmp_path / "in")], rubric or tiny_rubric, config or RunConfig(), toolkit)
+
+    return _grade

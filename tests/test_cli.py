@@ -31,7 +31,8 @@ def _answers(tmp_path, **files):
 def test_all_graded_exit_0_and_reports_written(tmp_path, run):
     res = run(*_answers(tmp_path, **{"a.md": GOOD}))
     assert res.exit_code == 0, res.output
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.json", "a.md", "summary.csv", "summary.md"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "a.html", "a.json", "a.md", "index.html", "summary.csv", "summary.md"]
     assert "graded 1 answer(s), 0 not graded" in res.stderr and res.stdout == ""
 
 
@@ -135,3 +136,102 @@ def test_two_runs_sharing_a_cache_folder_both_finish_correctly(tmp_path):
     for p in (tmp_path / "ref").iterdir():
         for i in (1, 2):
             assert (tmp_path / f"out{i}" / p.name).read_bytes() == p.read_bytes(), p.name
+
+
+def test_fail_under_dimension_exit_1_and_summary_line(tmp_path, run):
+    paths = _answers(tmp_path, **{"a.md": GOOD})
+    res = run(*paths, "--fail-under-dimension", "building=0.99", "--fail-under-dimension", "framing=0")
+    assert res.exit_code == 1, res.output
+    assert "1 under building=0.99, framing=0" in res.stderr
+    ok = run(*paths, "--fail-under-dimension", "framing=0")
+    assert ok.exit_code == 0 and "0 under framing=0" in ok.stderr
+
+
+def test_fail_under_dimension_usage_errors_exit_2(tmp_path, run):
+    paths = _answers(tmp_path, **{"a.md": GOOD})
+    for value, needle in [("building", "is not NAME=X"), ("building=high", "is not NAME=X"),
+                          ("building=1.5", "is not NAME=X"), ("=0.5", "is not NAME=X"),
+                          ("framin=0.5", "unknown dimension 'framin'; the rubric has framing, building")]:
+        res = run(*paths, "--fail-under-dimension", value)
+        assert res.exit_code == 2 and needle in res.stderr and "Traceback" not in res.output, value
+        assert not (tmp_path / "out").exists(), value  # refused before grading anything
+    twice = run(*paths, "--fail-under-dimension", "framing=0.1", "--fail-under-dimension", "framing=0.2")
+    assert twice.exit_code == 2 and "given twice" in twice.stderr
+
+
+def test_bad_input_wins_over_threshold(tmp_path, run):
+    paths = _answers(tmp_path, **{"a.md": GOOD, "empty.md": ""})
+    res = run(*paths, "--fail-under-dimension", "building=0.99")
+    assert res.exit_code == 2
+
+
+def test_format_choice_writes_only_those(tmp_path, run):
+    res = run(*_answers(tmp_path, **{"a.md": GOOD}), "--format", "junit,html", "--fail-under", "0.99")
+    assert res.exit_code == 1
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.html", "index.html", "junit.xml"]
+    assert 'failures="1"' in (tmp_path / "out" / "junit.xml").read_text()
+
+
+def _run_on_a_terminal(tmp_path, *extra, env_ci=None):
+    """Run the real CLI with stderr on a pseudo-terminal; returns what it printed there."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    paths = _answers(tmp_path, **{f"a{i}.md": GOOD for i in range(3)})
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    if env_ci is not None:
+        env["CI"] = env_ci
+    main_fd, child_fd = pty.openpty()
+    # a terminal has a size (a 0x0 one makes tqdm print nothing at all)
+    fcntl.ioctl(child_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    proc = subprocess.Popen([sys.executable, "-m", "grader", "grade", *paths, "--rubric",
+                             str(DATA / "tiny_rubric.yaml"), "--backend", "hashing", "--no-cache", "--out",
+                             str(tmp_path / "out"), *extra], stdout=subprocess.DEVNULL, stderr=child_fd,
+                            stdin=subprocess.DEVNULL, env=env)
+    os.close(child_fd)
+    chunks = []
+    while True:
+        try:
+            data = os.read(main_fd, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(main_fd)
+    assert proc.wait(timeout=120) == 0
+    return b"".join(chunks).decode(errors="replace")
+
+
+def test_progress_bar_only_on_a_terminal_outside_ci(tmp_path):
+    shown = _run_on_a_terminal(tmp_path)
+    assert "grading:" in shown and "/3 [" in shown
+    assert "graded 3 answer(s)" in shown
+    in_ci = _run_on_a_terminal(tmp_path, env_ci="true")
+    assert "grading:" not in in_ci and "graded 3 answer(s)" in in_ci
+    assert _run_on_a_terminal(tmp_path, "--quiet").strip() == ""
+
+
+@pytest.mark.parametrize("value,ci", [("true", True), ("1", True), ("yes", True), ("false", False),
+                                      ("0", False), ("", False), (None, False)])
+def test_ci_variable(monkeypatch, value, ci):
+    from grader.cli import _in_ci
+
+    if value is None:
+        monkeypatch.delenv("CI", raising=False)
+    else:
+        monkeypatch.setenv("CI", value)
+    assert _in_ci() is ci
+
+
+def test_no_progress_bar_when_not_a_terminal(tmp_path):
+    paths = _answers(tmp_path, **{"a.md": GOOD})
+    out = subprocess.run([sys.executable, "-m", "grader", "grade", *paths, "--rubric", str(DATA / "tiny_rubric.yaml"),
+                          "--backend", "hashing", "--no-cache", "--out", str(tmp_path / "out")],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout == ""
+    assert out.stderr.splitlines() == [f"graded 1 answer(s), 0 not graded; mean overall "
+                                       f"{out.stderr.split('mean overall ')[1][:4]}; reports in {tmp_path}/out"]

@@ -56,7 +56,7 @@ def test_same_input_same_bytes_whatever_the_order(tmp_path, toolkit, tiny_rubric
     write_reports(grade_paths(paths, tiny_rubric, config, toolkit), FORMATS.names(), out1)
     write_reports(grade_paths(paths[::-1], tiny_rubric, config, toolkit), FORMATS.names(), out2)
     names = sorted(p.name for p in out1.iterdir())
-    assert names == sorted(p.name for p in out2.iterdir()) and len(names) == 6
+    assert names == sorted(p.name for p in out2.iterdir()) and len(names) == 10
     for name in names:
         assert (out1 / name).read_bytes() == (out2 / name).read_bytes(), name
 
@@ -103,3 +103,22 @@ def test_unwritable_output_folder_is_a_grader_error(tmp_path, toolkit, tiny_rubr
     blocker.write_text("x")
     with pytest.raises(GraderError, match="cannot create output folder"):
         write_reports(result, ["json"], blocker / "out")
+
+
+def test_markdown_lists_detectors_and_mistakes_from_their_fields(tmp_path, toolkit, tiny_rubric, config):
+    from grader.models import DetectorHit, MistakeHit
+    from grader.reports.markdown import render
+
+    report = _batch(tmp_path, toolkit, tiny_rubric, config, {"a.md": GOOD}).reports[0]
+    assert "## Concept detectors" not in render(report) and "## Mistakes" not in render(report)
+
+    class AdvisedMistake(MistakeHit):
+        advice: str
+
+    text = render(report.model_copy(update={
+        "detectors": [DetectorHit(id="calibration", hit=True, negated=False, stage=None,
+                                  evidence="We calibrate | <b>scores</b>.", start=3)],
+        "mistakes": [AdvisedMistake(id="no_baseline", evidence="x", advice="Start simple.")]}))
+    assert "| id | hit | negated | stage | evidence | start |" in text
+    assert "| calibration | yes | no | — | **“We calibrate \\| &lt;b&gt;scores&lt;/b&gt;.”** | 3 |" in text
+    assert "| id | evidence | advice |" in text and "| no\\_baseline | **“x”** | Start simple. |" in text

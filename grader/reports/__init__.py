@@ -1,6 +1,8 @@
 """Report formats, registered by name: each may render one file per answer and/or one file per batch.
 
-`FORMATS` is the single source of the `--format` choices and of every "unknown format" message.
+`FORMATS` is the single source of the `--format` choices and of every "unknown format" message. A batch
+renderer gets the batch and a `BatchContext`: the file stem of every answer's reports (so summaries can link
+to them) and the run's configuration (so they can show the thresholds).
 """
 
 from __future__ import annotations
@@ -13,8 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import GraderError
-from grader.models import BatchResult, Report
+from grader.models import BatchResult, Report, RunConfig
 from grader.registry import Registry
+
+
+@dataclass(frozen=True)
+class BatchContext:
+    names: dict[str, str]  # answer path -> file stem of its reports
+    config: RunConfig
 
 
 @dataclass(frozen=True)
@@ -23,7 +31,7 @@ class Format:
     suffix: str | None = None  # per-answer file suffix
     render_answer: Callable[[Report], str] | None = None
     batch_file: str | None = None
-    render_batch: Callable[[BatchResult, dict[str, str]], str] | None = None
+    render_batch: Callable[[BatchResult, BatchContext], str] | None = None
 
 
 FORMATS: Registry[Format] = Registry("report format")
@@ -48,8 +56,10 @@ def report_names(reports: list[Report]) -> dict[str, str]:
     return names
 
 
-def write_reports(result: BatchResult, formats: list[str], out_dir: str | Path) -> list[Path]:
-    """Write every requested format into `out_dir`, each file atomically; returns the paths written."""
+def write_reports(result: BatchResult, formats: list[str], out_dir: str | Path,
+                  config: RunConfig | None = None) -> list[Path]:
+    """Write every requested format into `out_dir`, each file atomically; returns the paths written.
+    `config` gives the thresholds that batch files (junit.xml, index.html) report against."""
     fmts = [FORMATS.get(f) for f in formats]
     out = Path(out_dir)
     try:
@@ -57,13 +67,14 @@ def write_reports(result: BatchResult, formats: list[str], out_dir: str | Path) 
     except OSError as exc:
         raise GraderError(f"cannot create output folder: {exc.strerror or exc}", path=str(out)) from None
     names = report_names(result.reports)
+    context = BatchContext(names=names, config=config or RunConfig())
     written: list[Path] = []
     for fmt in fmts:
         if fmt.render_answer is not None:
             for report in result.reports:
                 written.append(_write(out, f"{names[report.answer.path]}{fmt.suffix}", fmt.render_answer(report)))
         if fmt.render_batch is not None and fmt.batch_file:
-            written.append(_write(out, fmt.batch_file, fmt.render_batch(result, names)))
+            written.append(_write(out, fmt.batch_file, fmt.render_batch(result, context)))
     return written
 
 
@@ -86,4 +97,4 @@ def _write(out: Path, name: str, text: str) -> Path:
 
 
 # Register the built-in formats (import for side effect, after the registry exists).
-from grader.reports import csv_summary, json_report, markdown  # noqa: E402,F401
+from grader.reports import csv_summary, html_report, json_report, junit, markdown  # noqa: E402,F401

@@ -6,10 +6,11 @@ import csv
 import io
 
 from grader.models import BatchResult
-from grader.reports import Format, register
+from grader.reports import BatchContext, Format, register
 
 
-def render(result: BatchResult, names: dict[str, str]) -> str:
+def render(result: BatchResult, ctx: BatchContext) -> str:
+    names = ctx.names
     dims = list(result.reports[0].dimensions) if result.reports else []
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
+
+from pydantic import BaseModel
 
 from grader.models import BatchResult, Report
-from grader.reports import Format, register
+from grader.reports import BatchContext, Format, register
+from grader.reports._fields import field_table, format_field
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
 
@@ -53,6 +57,7 @@ def render(r: Report) -> str:
               "| stage | minutes | plan |", "|---|---:|---:|"]
     lines += [f"| {s} | {t.minutes[s]:.1f} | {t.plan[s]:g} |" for s in t.minutes]
     lines += [""] + ([f"- ⚠️ {esc(f)}" for f in t.flags] or ["No flags."]) + [""]
+    lines += _records("Concept detectors", r.detectors) + _records("Mistakes and penalties", r.mistakes)
     lines += ["## Evidence", ""]
     for name, d in r.dimensions.items():
         for e in d.evidence:
@@ -60,7 +65,21 @@ def render(r: Report) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def render_summary(result: BatchResult, names: dict[str, str]) -> str:
+def _records(title: str, items: Sequence[BaseModel]) -> list[str]:
+    """A table of models with one column per field, so fields added to a model show up; nothing if empty."""
+    if not items:
+        return []
+    keys, rows = field_table(items)
+    lines = [f"## {title}", "", "| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    def cell(key: str, value: object) -> str:
+        return format_field(key, value, escape=esc, highlight=lambda t: f"**“{t}”**", none="—")
+
+    lines += ["| " + " | ".join(cell(k, row.get(k)) for k in keys) + " |" for row in rows]
+    return lines + [""]
+
+
+def render_summary(result: BatchResult, ctx: BatchContext) -> str:
+    names = ctx.names
     dims = list(result.reports[0].dimensions) if result.reports else []
     lines = ["# Batch summary", "",
              f"{len(result.reports)} graded, {len(result.failures)} not graded.", ""]
