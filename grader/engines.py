@@ -13,10 +13,13 @@ report is written.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import os
-from collections.abc import Callable, Sequence
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,14 +76,19 @@ def run_dask(paths: Sequence[str], rubric: Rubric, config: RunConfig, options: E
     own = options.client is None
     try:
         if own:
-            if options.scheduler:
-                client = Client(options.scheduler, set_as_default=False)
-            else:
-                threads = str(max(1, (os.cpu_count() or 1) // max(1, options.workers)))
-                cluster = LocalCluster(n_workers=options.workers, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=40,
-                                       env={"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads})
-                client = Client(cluster, set_as_default=False)
+            # A signal while the cluster starts would leave a half-built cluster we hold no handle to (its
+            # finalizer then complains at exit): hold signals until both handles exist, then honour them.
+            with _signals_deferred() as received:
+                if options.scheduler:
+                    client = Client(options.scheduler, set_as_default=False)
+                else:
+                    threads = str(max(1, (os.cpu_count() or 1) // max(1, options.workers)))
+                    cluster = LocalCluster(n_workers=options.workers, threads_per_worker=1, processes=True,
+                                           dashboard_address=None, silence_logs=40,
+                                           env={"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads})
+                    client = Client(cluster, set_as_default=False)
+            if received:
+                raise KeyboardInterrupt
         else:
             client = options.client
         futures = []
@@ -108,6 +116,22 @@ def run_dask(paths: Sequence[str], rubric: Rubric, config: RunConfig, options: E
         reports=sorted((r for res in results for r in res.reports), key=lambda r: r.answer.path),
         failures=sorted(failures + [f for res in results for f in res.failures], key=lambda f: f.path),
     )
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[list[int]]:
+    """Record SIGINT/SIGTERM instead of acting on them (main thread only; elsewhere a no-op)."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+    sigs = (signal.SIGINT, signal.SIGTERM)
+    old = {s: signal.signal(s, lambda signum, frame: received.append(signum)) for s in sigs}
+    try:
+        yield received
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
 
 
 def partitions(files: list[str], max_size: int, workers: int) -> list[list[str]]:
