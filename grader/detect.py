@@ -46,7 +46,7 @@ class CompiledDetectors:
 
 
 def lemma_sentences(texts: Sequence[str], nlp: Any) -> list[LemmaSentence]:
-    """Lower-cased texts -> tokens, lookup lemmas, stop-word and digit flags (one `nlp.pipe` pass)."""
+    """Lower-cased texts -> tokens, lookup lemmas, stop-word and number flags (one `nlp.pipe` pass)."""
     out = []
     for doc in nlp.pipe([t.lower() for t in texts], batch_size=512):
         toks = [t for t in doc if not t.is_space]
@@ -54,7 +54,7 @@ def lemma_sentences(texts: Sequence[str], nlp: Any) -> list[LemmaSentence]:
             text=doc.text, words=tuple(t.text for t in toks),
             lemmas=tuple(t.lemma_ or t.text for t in toks), offsets=tuple(t.idx for t in toks),
             stop=tuple(t.is_stop and not t.like_num for t in toks),
-            digit=tuple(any(c.isdigit() for c in t.text) for t in toks)))
+            digit=tuple(t.text[:1].isdigit() for t in toks)))
     return out
 
 
@@ -144,8 +144,8 @@ def concept_hits(answer: SectionedAnswer, mentions: Sequence[Sequence[Mention]],
     """The best mention of every detector found in the answer, in rubric order, with its credit.
 
     Credit: 1 for a substantive mention in one of the detector's home stages, `off_stage_credit` elsewhere
-    (or in an answer without headings), `weak_credit` in a fragment, stuffed sentence or glossary line, 0 when
-    negated. `hit` needs a substantive, non-negated mention. A repeated sentence adds nothing (its first copy
+    (or in an answer without headings), `weak_credit` in a fragment, or a stuffed sentence or definition line
+    of an answer flagged for it, 0 when negated. `hit` needs a substantive, non-negated mention. A repeated sentence adds nothing (its first copy
     already counts)."""
     cfg = rubric.detection
     if cfg is None:

@@ -187,13 +187,16 @@ class SubstanceConfig(Frozen):
     min_function_words: Annotated[int, Field(ge=0)] = Field(
         description="fewer function words than this (numbers aside) make a fragment")
     fragment_weight: Unit
-    max_concepts: Annotated[int, Field(ge=1)] = Field(
-        description="a sentence naming more distinct concepts than this is stuffed")
-    stuffed_weight: Unit
+    dense_concepts: Annotated[int, Field(ge=2)] = Field(
+        description="a sentence naming at least this many concepts ...")
+    dense_words_per_concept: Positive = Field(description="... with at most this many words per concept is stuffed")
+    stuffed_weight: Unit = Field(description="weight of stuffed sentences in an answer flagged keyword_stuffing")
     near_duplicate: Unit = Field(description="cosine at which a sentence repeats an earlier one")
     definition_separators: list[str]
     definition_openers: list[str]
     definition_weight: Unit = Field(description="weight of definition lines in an answer flagged glossary")
+    min_sentences: Annotated[int, Field(ge=1)] = Field(
+        description="an answer needs this many sentences before a share of them raises a gaming flag")
 
 
 class GamingFlag(Frozen):

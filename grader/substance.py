@@ -3,13 +3,15 @@
 A sentence is
 - a *fragment* when it has fewer function words than `min_function_words` outside its concept terms and no
   number: a bare list item ("Two-tower model", "ANN index (FAISS, HNSW)") names things and claims nothing;
-- *stuffed* when it names more than `max_concepts` distinct concepts (key terms shuffled into one sentence);
+- *stuffed* when it names at least `dense_concepts` concepts (overlapping mentions count once) with at most
+  `dense_words_per_concept` words per concept: key terms shuffled into a sentence;
 - a *definition* when it opens with a concept, a separator (":", "is", "refers to") and a definitional
   opener ("a ...", "the ...", "when ...", a gerund): a glossary line;
 - a *repeat* when its words equal an earlier sentence's, or its embedding is `near_duplicate`-close to one.
 
 Each kind keeps a weight (`*_weight` in the rubric) of the embedding credit the sentence can earn, a repeat
-keeps none (its first copy counts), and a definition is discounted only in an answer flagged as a glossary.
+keeps none (its first copy counts); definitions and stuffed sentences are discounted only in an answer
+flagged as a glossary or as keyword stuffing (strong answers have some of both, never most).
 When a kind covers at least its `share` of the answer's sentences, the answer gets that gaming flag.
 """
 
@@ -34,7 +36,7 @@ _FLAG_OF = {"fragment": "keyword_list", "definition": "glossary", "stuffed": "ke
             "repeat": "repetition"}
 _PHRASE = {"keyword_list": "are bare term lists without a claim",
            "glossary": "are glossary definitions of terms",
-           "keyword_stuffing": "pack more than {max} concepts into one sentence",
+           "keyword_stuffing": "pack {n}+ concepts into a few words",
            "repetition": "repeat an earlier sentence"}
 
 
@@ -65,18 +67,20 @@ def assess_sentences(answer: SectionedAnswer, lemmas: Sequence[LemmaSentence],
         live = [m for m in ms if not m.negated]
         if _fragment(sent, live, sub.min_function_words):
             kinds[i].add("fragment")
-        if len({m.detector for m in live}) > sub.max_concepts:
+        if _stuffed(sent, live, sub.dense_concepts, sub.dense_words_per_concept):
             kinds[i].add("stuffed")
         if _definition(sent, live, sub.definition_separators, sub.definition_openers):
             kinds[i].add("definition")
         if repeats[i]:
             kinds[i].add("repeat")
     flags = _flags(answer, kinds, cfg, rubric)
-    glossary = any(f.id == "glossary" for f in flags)
+    flagged = {f.id for f in flags}
     out = []
     for k in kinds:
-        if not glossary:
+        if "glossary" not in flagged:
             k.discard("definition")
+        if "keyword_stuffing" not in flagged:
+            k.discard("stuffed")
         w = 1.0
         if "fragment" in k:
             w = min(w, sub.fragment_weight)
@@ -100,6 +104,27 @@ def _fragment(sent: LemmaSentence, mentions: Sequence[Mention], min_function_wor
     function_words = sum(1 for i, stop in enumerate(sent.stop) if stop and i not in inside)
     closed = bool(sent.words) and sent.words[-1] in (".", "!", "?")
     return function_words < min_function_words - closed
+
+
+def _stuffed(sent: LemmaSentence, mentions: Sequence[Mention], dense: int, words_per_concept: float) -> bool:
+    """Concepts are counted once per group of mentions that share a detector or are overlapping short terms
+    ("two-tower" is both two_tower and model_architecture; a long `near` span merges with nothing)."""
+    parent = list(range(len(mentions)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for i, a in enumerate(mentions):
+        for j in range(i):
+            b = mentions[j]
+            short = max(a.end - a.start, b.end - b.start) <= _SHORT_TERM
+            if a.detector == b.detector or (short and a.start < b.end and b.start < a.end):
+                parent[root(i)] = root(j)
+    concepts = len({root(i) for i in range(len(mentions))})
+    words = sum(1 for w in sent.words if _WORD.search(w))
+    return concepts >= dense and words / concepts <= words_per_concept
 
 
 def _definition(sent: LemmaSentence, mentions: Sequence[Mention], separators: list[str],
@@ -148,9 +173,9 @@ def _flags(answer: SectionedAnswer, kinds: list[set[str]], cfg: DetectionConfig,
         flag = _FLAG_OF[kind]
         spec = cfg.gaming.get(flag)
         idx = [i for i, k in enumerate(kinds) if kind in k]
-        if spec is None or not idx or len(idx) / n < spec.share:
+        if spec is None or n < cfg.substance.min_sentences or not idx or len(idx) / n < spec.share:
             continue
-        phrase = _PHRASE[flag].format(max=cfg.substance.max_concepts)
+        phrase = _PHRASE[flag].format(n=cfg.substance.dense_concepts)
         examples = "; ".join(f"“{answer.sentences[i].text[:80]}”" for i in idx[:2])
         flags.append(MistakeHit(
             id=flag, source="gaming", deduction=spec.deduction, dimensions=dims,
@@ -161,8 +186,8 @@ def _flags(answer: SectionedAnswer, kinds: list[set[str]], cfg: DetectionConfig,
 
 def standalone_hits(texts: Sequence[str], rubric: Rubric, nlp: Any) -> list[set[str]]:
     """For sentences on their own (no answer around them): the detectors with a substantive, non-negated
-    mention, i.e. not negated and not in a fragment or a stuffed sentence. Used to measure the detectors on
-    the labelled sentence set."""
+    mention, i.e. not negated and not in a fragment (stuffing and glossaries are judged over a whole answer).
+    Used to measure the detectors on the labelled sentence set."""
     from grader.detect import compile_detectors, find_mentions, lemma_sentences
 
     if rubric.detection is None:
@@ -172,6 +197,5 @@ def standalone_hits(texts: Sequence[str], rubric: Rubric, nlp: Any) -> list[set[
     out = []
     for sent in lemma_sentences(texts, nlp):
         live = [m for m in find_mentions(sent, detectors) if not m.negated]
-        weak = _fragment(sent, live, sub.min_function_words) or len({m.detector for m in live}) > sub.max_concepts
-        out.append(set() if weak else {m.detector for m in live})
+        out.append(set() if _fragment(sent, live, sub.min_function_words) else {m.detector for m in live})
     return out
