@@ -53,7 +53,23 @@ def render(r: Report) -> str:
               "| stage | minutes | plan |", "|---|---:|---:|"]
     lines += [f"| {s} | {t.minutes[s]:.1f} | {t.plan[s]:g} |" for s in t.minutes]
     lines += [""] + ([f"- ⚠️ {esc(f)}" for f in t.flags] or ["No flags."]) + [""]
-    lines += ["## Evidence", ""]
+    lines += ["## Flags", ""]
+    for m in r.mistakes:
+        cut = f"−{m.deduction:.0%} on {', '.join(m.dimensions)}" if m.deduction else "no deduction"
+        lines.append(f"- ⚠️ **{m.id}** ({m.source}; {cut}): {esc(m.evidence)}")
+        if m.advice:
+            lines.append(f"  - Advice: {esc(m.advice)}")
+    if not r.mistakes:
+        lines.append("No flags.")
+    lines += ["", "## Concepts", ""]
+    if r.detectors:
+        lines += ["| concept | hit | credit | stage | evidence |", "|---|---|---:|---|---|"]
+        for h in r.detectors:
+            mark = "✅" if h.hit else ("🚫 negated" if h.negated else f"◽ {esc(h.note)}")
+            lines.append(f"| {h.id} | {mark} | {h.credit:.2f} | {h.stage or '—'} | {esc(h.evidence[:140])} |")
+    else:
+        lines.append("No concept mentioned.")
+    lines += ["", "## Evidence", ""]
     for name, d in r.dimensions.items():
         for e in d.evidence:
             lines.append(f"- {name}: “{esc(e)}”")
