@@ -154,22 +154,23 @@ def _grade(paths, rubric_path, question, out_dir, formats, fail_under, dim_limit
                        fail_under_dimension=dim_limits, cache_dir=None if no_cache else _cache_dir(cache_dir),
                        time_plan=time_plan, progress=progress)
     check_threshold_names(config, rubric)
-    bar = per_answer = None
+    bar = None
     if progress:
         from tqdm import tqdm
 
         bar = tqdm(desc="grading", unit="answer", leave=False)
 
-        def per_answer(items):
-            bar.reset(total=len(items))
-            for item in items:
-                yield item
-                bar.update(1)
+    def per_answer(items):
+        bar.reset(total=len(items))
+        for item in items:
+            yield item
+            bar.update(1)
 
     options = EngineOptions(backend=backend, scheduler=scheduler, workers=workers, partition_size=partition_size,
                             on_partition_done=bar.update if bar is not None else None)
     try:
-        result = ENGINES.get(engine)(list(paths), rubric, config, options, progress=per_answer)
+        result = ENGINES.get(engine)(list(paths), rubric, config, options,
+                                      progress=per_answer if bar is not None else None)
     finally:
         if bar is not None:
             bar.close()

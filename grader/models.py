@@ -6,9 +6,9 @@ Models are frozen and reject unknown fields, so a typo in a rubric fails at load
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 SCHEMA_VERSION = "1"
 
@@ -96,11 +96,17 @@ class KeyPoint(Frozen):
 
 
 class Penalty(Frozen):
+    """What interviewers penalise in one question: flagged unless one of `unless_detected` is found (a
+    substantive, non-negated mention) or one of `unless_covered` key points is matched."""
+
     id: Identifier
     description: str
     advice: str
     unless_detected: list[str] = []
     unless_covered: list[str] = Field(default=[], description="key points as stage.id")
+    deduction: Unit | None = Field(default=None, description="default: detection.penalty_deduction")
+    dimensions: list[str] | None = Field(
+        default=None, description="dimensions it lowers; default: those its detectors feed")
 
 
 class Question(Frozen):
@@ -117,6 +123,129 @@ class Question(Frozen):
         return [(stage, kp) for stage, points in self.key_points.items() for kp in points]
 
 
+# ------------------------------------------------------------------------------------ detectors, mistakes
+
+GamingId = Literal["keyword_list", "glossary", "keyword_stuffing", "repetition"]
+
+
+class MatchSpec(Frozen):
+    """One way to find a concept: a detector kind (grader/detectors/) and its params. In YAML the params sit
+    beside `kind` (`{kind: phrase, phrases: [...]}`); they are validated against the kind's params model."""
+
+    kind: str
+    params: dict[str, Any]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "params" not in data:
+            return {"kind": data.get("kind"), "params": {k: v for k, v in data.items() if k != "kind"}}
+        return data
+
+    @model_validator(mode="after")
+    def _valid_params(self) -> MatchSpec:
+        from grader.detectors import KINDS
+
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown detector kind {self.kind!r}; available: {', '.join(KINDS.names())}")
+        try:
+            KINDS.get(self.kind).params.model_validate(self.params)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'params'}: {e['msg']}" for e in exc.errors())
+            raise ValueError(f"{self.kind} params: {problems}") from None
+        return self
+
+
+class DetectorSpec(Frozen):
+    """A concept interviewers listen for: where it belongs, what it feeds, and how it is found."""
+
+    id: Identifier
+    stages: list[str] = Field(min_length=1, description="home stage(s): a mention elsewhere counts less")
+    feeds: dict[str, Positive] = Field(min_length=1, description="dimension id -> weight")
+    negation: bool = Field(default=True, description="a negated mention does not count")
+    requires: list[str] = Field(default=[], description="the sentence must also contain one of these")
+    excludes: list[str] = Field(default=[], description="a sentence containing one of these is no match")
+    match: list[MatchSpec] = Field(min_length=1)
+
+
+class NegationConfig(Frozen):
+    """NegEx-style scope: cue lemmas within a window of tokens before or after a mention, not crossing a
+    boundary token, each flip its polarity ("don't skip calibration" is two flips: positive)."""
+
+    window_before: Annotated[int, Field(ge=0, le=20)]
+    window_after: Annotated[int, Field(ge=0, le=20)]
+    cues: list[str] = Field(min_length=1)
+    pseudo: list[str] = Field(default=[], description="a cue followed by one of these is no cue (not only)")
+    after_verbs: list[str] = Field(
+        default=[], description="cues after a mention count only when it is followed by one of these "
+                                "(\"calibration is not needed\"; not \"new users have no history\")")
+    boundaries: list[str]
+
+
+class SubstanceConfig(Frozen):
+    """Whether a sentence says something, or only names terms; the weight its embedding match keeps."""
+
+    min_function_words: Annotated[int, Field(ge=0)] = Field(
+        description="fewer function words than this (numbers aside) make a fragment")
+    fragment_weight: Unit
+    dense_concepts: Annotated[int, Field(ge=2)] = Field(
+        description="a sentence naming at least this many concepts ...")
+    dense_words_per_concept: Positive = Field(description="... with at most this many words per concept is stuffed")
+    stuffed_weight: Unit = Field(description="weight of stuffed sentences in an answer flagged keyword_stuffing")
+    near_duplicate: Unit = Field(description="cosine at which a sentence repeats an earlier one")
+    definition_separators: list[str]
+    definition_openers: list[str]
+    definition_weight: Unit = Field(description="weight of definition lines in an answer flagged glossary")
+    min_sentences: Annotated[int, Field(ge=1)] = Field(
+        description="an answer needs this many sentences before a share of them raises a gaming flag")
+
+
+class GamingFlag(Frozen):
+    share: Unit = Field(description="share of the answer's sentences that raises the flag")
+    deduction: Unit = Field(description="every dimension is multiplied by 1 - deduction")
+
+
+class DetectionConfig(Frozen):
+    detector_weight: Unit = Field(description="share of a dimension from the question's concept detectors")
+    off_stage_credit: Unit = Field(description="credit of a substantive mention outside the home stages")
+    weak_credit: Unit = Field(description="credit of a mention in a fragment, definition, stuffed or repeated line")
+    penalty_deduction: Unit = Field(description="default deduction of a question penalty")
+    negation: NegationConfig
+    substance: SubstanceConfig
+    gaming: dict[GamingId, GamingFlag]
+
+
+class Anchor(Frozen):
+    detectors: list[str] = []
+    stages: list[str] = []
+
+
+class MistakeSpec(Frozen):
+    """A common mistake. `missing`: flagged when none of `unless_detected` is found (or one of
+    `when_detected` is: explicit evidence). `order`: flagged when `early` shows up before `late`, or `late`
+    never does."""
+
+    id: Identifier
+    description: str
+    advice: str
+    check: Literal["missing", "order"]
+    unless_detected: list[str] = []
+    when_detected: list[str] = []
+    early: Anchor | None = None
+    late: Anchor | None = None
+    questions: list[str] = Field(default=[], description="the questions it applies to; empty: all")
+    deduction: Unit
+    dimensions: list[str] = Field(default=[], description="dimensions it lowers; empty: all")
+
+    @model_validator(mode="after")
+    def _shape(self) -> MistakeSpec:
+        if self.check == "order" and (self.early is None or self.late is None):
+            raise ValueError("an order check needs `early` and `late`")
+        if self.check == "missing" and not (self.unless_detected or self.when_detected):
+            raise ValueError("a missing check needs `unless_detected` or `when_detected`")
+        return self
+
+
 class Rubric(Frozen):
     rubric_version: str
     id: Identifier
@@ -129,6 +258,9 @@ class Rubric(Frozen):
     timing: TimingConfig
     question_detection: QuestionDetectionConfig
     questions: list[Question]
+    detection: DetectionConfig | None = None
+    detectors: list[DetectorSpec] = []
+    mistakes: list[MistakeSpec] = []
 
     @model_validator(mode="after")
     def _consistent(self) -> Rubric:
@@ -159,7 +291,35 @@ class Rubric(Frozen):
                 bad = [ref for ref in p.unless_covered if ref not in point_refs]
                 if bad:
                     raise ValueError(f"question {q.id!r} penalty {p.id!r} names unknown key point(s) {bad}")
+        self._check_detectors(known)
         return self
+
+    def _check_detectors(self, stages: set[str]) -> None:
+        det_ids = [d.id for d in self.detectors]
+        _unique("detector", det_ids)
+        dims = {d.id for d in self.dimensions}
+        if (self.detectors or self.mistakes) and self.detection is None:
+            raise ValueError("a rubric with detectors or mistakes needs a `detection:` block")
+        for d in self.detectors:
+            _known(f"detector {d.id!r} stages", dict.fromkeys(d.stages), stages)
+            _known_ids(f"detector {d.id!r} feeds", d.feeds, dims, "dimension")
+        dets = set(det_ids)
+        for q in self.questions:
+            _known_ids(f"question {q.id!r} required_concepts", q.required_concepts, dets, "detector")
+            for p in q.penalties:
+                _known_ids(f"question {q.id!r} penalty {p.id!r} unless_detected", p.unless_detected, dets,
+                           "detector")
+                _known_ids(f"question {q.id!r} penalty {p.id!r} dimensions", p.dimensions or [], dims,
+                           "dimension")
+        _unique("mistake", [m.id for m in self.mistakes])
+        qids = {q.id for q in self.questions}
+        for m in self.mistakes:
+            anchors = [a for a in (m.early, m.late) if a is not None]
+            _known_ids(f"mistake {m.id!r} detectors", m.unless_detected + m.when_detected + [
+                d for a in anchors for d in a.detectors], dets, "detector")
+            _known(f"mistake {m.id!r} stages", dict.fromkeys(s for a in anchors for s in a.stages), stages)
+            _known_ids(f"mistake {m.id!r} questions", m.questions, qids, "question")
+            _known_ids(f"mistake {m.id!r} dimensions", m.dimensions, dims, "dimension")
 
     @property
     def stage_ids(self) -> list[str]:
@@ -178,6 +338,12 @@ def _unique(what: str, ids: list[str]) -> None:
         if i in seen:
             raise ValueError(f"duplicate {what} id {i!r}")
         seen.add(i)
+
+
+def _known_ids(what: str, ids, known: set[str], kind: str) -> None:
+    unknown = sorted(set(ids) - known)
+    if unknown:
+        raise ValueError(f"{what} name unknown {kind}(s) {unknown}; known: {', '.join(sorted(known))}")
 
 
 def _known(what: str, keys: dict, known: set[str]) -> None:
@@ -296,12 +462,18 @@ class SectionReport(Frozen):
 
 
 class DetectorHit(Frozen):
+    """The best mention of a concept in the answer. `hit` needs a substantive, non-negated sentence; `credit`
+    is what the mention earns (1 in a home stage, less elsewhere, a small fraction for a bare list item,
+    glossary line, stuffed or repeated sentence, 0 when negated); `note` says why."""
+
     id: str
     hit: bool
     negated: bool
     stage: str | None
     evidence: str
     start: int
+    credit: Unit = 0.0
+    note: str = ""
 
 
 class TimeAllocation(Frozen):
@@ -313,8 +485,15 @@ class TimeAllocation(Frozen):
 
 
 class MistakeHit(Frozen):
+    """A flag: a common mistake, a question's penalty, or a gaming pattern, with the evidence (or what was
+    looked for and not found) and how much it took off which dimensions."""
+
     id: str
     evidence: str
+    source: Literal["mistake", "penalty", "gaming"] = "mistake"
+    deduction: Unit = 0.0
+    dimensions: list[str] = []
+    advice: str = ""
 
 
 class Report(Frozen):

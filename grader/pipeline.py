@@ -1,5 +1,6 @@
-"""Compose the stages: read -> sections -> embed (once for the batch) -> question -> coverage -> timing ->
-scores -> report. Nothing here prints or exits; failures of single answers are collected, not raised."""
+"""Compose the stages: read -> sections -> embed and lemmatize (once for the batch) -> question -> detect ->
+substance -> coverage -> mistakes -> timing -> scores -> report. Nothing here prints or exits; failures of
+single answers are collected, not raised."""
 
 from __future__ import annotations
 
@@ -7,21 +8,24 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from grader import __version__
 from grader.coverage import compute_coverage
+from grader.detect import CompiledDetectors, Mention, compile_detectors, concept_hits, find_mentions, lemma_sentences
 from grader.embed import Embedder, EmbeddingCache, EmbeddingTable, embed_texts
+from grader.detectors import LemmaSentence
 from grader.errors import GraderError
 from grader.ingest import expand_paths, read_answer
 from grader.models import (
     Answer, AnswerInfo, BatchResult, DimensionScore, InputFailure, Overall, Report, Rubric, RunConfig,
     SectionedAnswer, SectionReport, StageCoverage,
 )
+from grader.mistakes import find_mistakes
 from grader.question import choose_question, question_texts
-from grader.scoring import score_dimensions
+from grader.scoring import relevant_concepts, score_dimensions
 from grader.sections import split_sections
+from grader.substance import assess_sentences
 from grader.timing import allocate_time
 
 DECIMALS = 4
@@ -67,12 +71,16 @@ def grade_answers(answers: Sequence[Answer], rubric: Rubric, config: RunConfig, 
     texts = [s.text for a in sectioned for s in a.sentences] + question_texts(rubric) + [
         kp.text for q in rubric.questions for _, kp in q.all_key_points()]
     table = embed_texts(texts, tools.embedder, tools.cache)
+    detectors = compile_detectors(rubric, tools.nlp)
+    lemmas = iter(lemma_sentences([s.text for a in sectioned for s in a.sentences], tools.nlp))
+    per_answer = [[next(lemmas) for _ in a.sentences] for a in sectioned]
     chash = config_hash(rubric, tools.embedder, plan)
     reports: list[Report] = []
     failures: list[InputFailure] = []
-    for sa in (progress(sectioned) if progress else sectioned):
+    for sa, lem in (progress(list(zip(sectioned, per_answer))) if progress else zip(sectioned, per_answer)):
         try:
-            reports.append(grade_sectioned(sa, rubric, config, table, tools.embedder, chash, plan))
+            reports.append(grade_sectioned(sa, rubric, config, table, tools.embedder, chash, plan,
+                                           lemmas=lem, detectors=detectors))
         except GraderError as exc:
             failures.append(InputFailure(path=sa.answer.path, message=str(exc)))
     return BatchResult(reports=sorted(reports, key=lambda r: r.answer.path),
@@ -80,13 +88,21 @@ def grade_answers(answers: Sequence[Answer], rubric: Rubric, config: RunConfig, 
 
 
 def grade_sectioned(sa: SectionedAnswer, rubric: Rubric, config: RunConfig, table: EmbeddingTable,
-                    embedder: Embedder, chash: str, plan: str) -> Report:
+                    embedder: Embedder, chash: str, plan: str, *, lemmas: Sequence[LemmaSentence],
+                    detectors: CompiledDetectors) -> Report:
     if not sa.sentences:
         raise GraderError("no prose to grade (only headings, code or markup)", path=sa.answer.path)
     choice = choose_question(sa, rubric, table, config.question)
     question = rubric.question(choice.question_id)
-    coverage = compute_coverage(sa, question, rubric.stage_ids, rubric.coverage, table)
-    dims, overall = score_dimensions(coverage, rubric)
+    mentions = [find_mentions(s, detectors) for s in lemmas]
+    quality, gaming = assess_sentences(sa, lemmas, mentions, table, rubric)
+    coverage = compute_coverage(sa, question, rubric.stage_ids, rubric.coverage, table,
+                                weights=[q.weight for q in quality])
+    hits = concept_hits(sa, mentions, quality, rubric)
+    credit = {h.id: h.credit for h in hits}
+    flags = find_mistakes(sa, question, rubric, hits, coverage, _first_hits(mentions, quality)) + gaming
+    concepts = {c: credit.get(c, 0.0) for c in relevant_concepts(question)} if rubric.detectors else None
+    dims, overall = score_dimensions(coverage, rubric, concepts=concepts, flags=flags)
     return Report(
         grader_version=__version__,
         model=getattr(embedder, "label", embedder.model_id),
@@ -97,10 +113,22 @@ def grade_sectioned(sa: SectionedAnswer, rubric: Rubric, config: RunConfig, tabl
         dimensions={d.id: DimensionScore(score=_r(dims[d.id]), evidence=_evidence(coverage, d.stages))
                     for d in rubric.dimensions},
         sections=_sections(sa, coverage, rubric),
-        detectors=[],
+        detectors=[h.model_copy(update={"credit": _r(h.credit)}) for h in hits],
         time_allocation=allocate_time(sa, rubric, plan),
-        mistakes=[],
+        mistakes=[f.model_copy(update={"deduction": _r(f.deduction)}) for f in flags],
     )
+
+
+def _first_hits(mentions: Sequence[Sequence[Mention]], quality: Sequence[Any]) -> dict[str, int]:
+    """Detector id -> index of the first sentence with a substantive, non-negated mention."""
+    firsts: dict[str, int] = {}
+    for i, (ms, q) in enumerate(zip(mentions, quality)):
+        if q.weak:
+            continue
+        for m in ms:
+            if not m.negated:
+                firsts.setdefault(m.detector, i)
+    return firsts
 
 
 def _r(x: float | None) -> float | None:

@@ -24,11 +24,14 @@ _BOLD_LEVEL = 7  # a bold-only line is a heading below every markdown level
 
 
 def load_sentencizer() -> Any:
-    """A blank English spaCy pipeline with the rule-based sentencizer (no model, no network)."""
+    """A blank English spaCy pipeline with the rule-based sentencizer and the lookup lemmatizer
+    (spacy-lookups-data; no model, no network). Sections use the sentences; detectors use the lemmas."""
     import spacy
 
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.initialize()
     return nlp
 
 

@@ -129,7 +129,10 @@ def test_ctrl_c_cancels_and_leaves_no_report(tmp_path):
          "--out", str(out), "--no-cache"],
         cwd=ROOT, stderr=subprocess.PIPE, text=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    time.sleep(1.5)  # inside cluster start-up or the run: both must end the same way
+    from test_cli import wait_until_grading
+
+    wait_until_grading(proc)
+    time.sleep(0.5)  # inside cluster start-up or the run: both must end the same way
     proc.send_signal(signal.SIGINT)
     err = proc.communicate(timeout=120)[1]
     assert proc.returncode == 130, err

@@ -105,20 +105,17 @@ def test_unwritable_output_folder_is_a_grader_error(tmp_path, toolkit, tiny_rubr
         write_reports(result, ["json"], blocker / "out")
 
 
-def test_markdown_lists_detectors_and_mistakes_from_their_fields(tmp_path, toolkit, tiny_rubric, config):
+def test_markdown_lists_detectors_and_mistakes_escaped(tmp_path, toolkit, tiny_rubric, config):
     from grader.models import DetectorHit, MistakeHit
     from grader.reports.markdown import render
 
     report = _batch(tmp_path, toolkit, tiny_rubric, config, {"a.md": GOOD}).reports[0]
-    assert "## Concept detectors" not in render(report) and "## Mistakes" not in render(report)
-
-    class AdvisedMistake(MistakeHit):
-        advice: str
-
     text = render(report.model_copy(update={
         "detectors": [DetectorHit(id="calibration", hit=True, negated=False, stage=None,
-                                  evidence="We calibrate | <b>scores</b>.", start=3)],
-        "mistakes": [AdvisedMistake(id="no_baseline", evidence="x", advice="Start simple.")]}))
-    assert "| id | hit | negated | stage | evidence | start |" in text
-    assert "| calibration | yes | no | — | **“We calibrate \\| &lt;b&gt;scores&lt;/b&gt;.”** | 3 |" in text
-    assert "| id | evidence | advice |" in text and "| no\\_baseline | **“x”** | Start simple. |" in text
+                                  evidence="We calibrate | <b>scores</b>.", start=3, credit=0.7)],
+        "mistakes": [MistakeHit(id="no_baseline", evidence="<i>x</i>", source="penalty", deduction=0.08,
+                                dimensions=["framing"], advice="Start *simple*.")]}))
+    assert "| calibration | ✅ | 0.70 | — | We calibrate \\| &lt;b&gt;scores&lt;/b&gt;. |" in text
+    assert "- ⚠️ **no_baseline** (penalty; −8% on framing): &lt;i&gt;x&lt;/i&gt;" in text
+    assert "  - Advice: Start \\*simple\\*." in text
+    assert "<b>" not in text and "<i>" not in text

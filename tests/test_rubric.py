@@ -98,3 +98,25 @@ def test_load_rubric_raises_one_line_with_count(tmp_path):
     with pytest.raises(GraderError) as info:
         load_rubric(_write(tmp_path, data))
     assert "and 1 more" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_unknown_detector_ids_and_kinds_are_rejected(tmp_path):
+    import copy
+
+    base = yaml.safe_load((Path(__file__).parent.parent / "rubrics" / "ml_system_design.yaml").read_text())
+    for q in base["questions"]:
+        q["golden_answers"] = []
+    data = copy.deepcopy(base)
+    data["questions"][0]["required_concepts"].append("telepathy")
+    problems = rubric_problems(_write(tmp_path, data))
+    assert any("unknown detector(s) ['telepathy']" in p for p in problems), problems
+    data = copy.deepcopy(base)
+    data["questions"][2]["penalties"][0]["unless_detected"] = ["nope"]
+    assert any("unknown detector(s) ['nope']" in p for p in rubric_problems(_write(tmp_path, data)))
+    data = copy.deepcopy(base)
+    data["detectors"][0]["match"][0] = {"kind": "magic", "words": ["x"]}
+    assert any("unknown detector kind 'magic'; available: near, phrase, regex" in p
+               for p in rubric_problems(_write(tmp_path, data)))
+    data = copy.deepcopy(base)
+    data["detectors"][0]["match"][0]["phrasez"] = ["x"]
+    assert any("phrase params: phrasez" in p for p in rubric_problems(_write(tmp_path, data)))

@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
-
-from pydantic import BaseModel
 
 from grader.models import BatchResult, Report
 from grader.reports import BatchContext, Format, register
-from grader.reports._fields import field_table, format_field
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
 
@@ -57,25 +53,27 @@ def render(r: Report) -> str:
               "| stage | minutes | plan |", "|---|---:|---:|"]
     lines += [f"| {s} | {t.minutes[s]:.1f} | {t.plan[s]:g} |" for s in t.minutes]
     lines += [""] + ([f"- ⚠️ {esc(f)}" for f in t.flags] or ["No flags."]) + [""]
-    lines += _records("Concept detectors", r.detectors) + _records("Mistakes and penalties", r.mistakes)
-    lines += ["## Evidence", ""]
+    lines += ["## Flags", ""]
+    for m in r.mistakes:
+        cut = f"−{m.deduction:.0%} on {', '.join(m.dimensions)}" if m.deduction else "no deduction"
+        lines.append(f"- ⚠️ **{m.id}** ({m.source}; {cut}): {esc(m.evidence)}")
+        if m.advice:
+            lines.append(f"  - Advice: {esc(m.advice)}")
+    if not r.mistakes:
+        lines.append("No flags.")
+    lines += ["", "## Concepts", ""]
+    if r.detectors:
+        lines += ["| concept | hit | credit | stage | evidence |", "|---|---|---:|---|---|"]
+        for h in r.detectors:
+            mark = "✅" if h.hit else ("🚫 negated" if h.negated else f"◽ {esc(h.note)}")
+            lines.append(f"| {h.id} | {mark} | {h.credit:.2f} | {h.stage or '—'} | {esc(h.evidence[:140])} |")
+    else:
+        lines.append("No concept mentioned.")
+    lines += ["", "## Evidence", ""]
     for name, d in r.dimensions.items():
         for e in d.evidence:
             lines.append(f"- {name}: “{esc(e)}”")
     return "\n".join(lines).rstrip() + "\n"
-
-
-def _records(title: str, items: Sequence[BaseModel]) -> list[str]:
-    """A table of models with one column per field, so fields added to a model show up; nothing if empty."""
-    if not items:
-        return []
-    keys, rows = field_table(items)
-    lines = [f"## {title}", "", "| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    def cell(key: str, value: object) -> str:
-        return format_field(key, value, escape=esc, highlight=lambda t: f"**“{t}”**", none="—")
-
-    lines += ["| " + " | ".join(cell(k, row.get(k)) for k in keys) + " |" for row in rows]
-    return lines + [""]
 
 
 def render_summary(result: BatchResult, ctx: BatchContext) -> str:

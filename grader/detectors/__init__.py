@@ -1,0 +1,107 @@
+"""Detector *kinds*: how a concept is recognised in a sentence. Each kind is a module here with a pydantic
+params model (`extra="forbid"`) and a compiled form, registered by name in `KINDS`.
+
+A detector *instance* lives in the rubric (`detectors:`): an id, home stage(s), the dimensions it feeds, and a
+`match:` list of kind-tagged entries such as `{kind: phrase, phrases: [inverse propensity]}`; the concept is
+found where any entry matches. Kinds work on `LemmaSentence`s (lower-cased tokens with lookup lemmas), so this
+package imports nothing heavy; `grader.detect` builds the sentences with spaCy and runs the compiled kinds.
+
+>>> sorted(KINDS.names())
+['near', 'phrase', 'regex']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from grader.registry import Registry
+
+Span = tuple[int, int]  # token indices [start, end)
+
+
+Forms = frozenset[str]  # the ways one token may be written: word, lemma, word without a plural "s"
+Term = tuple[Forms, ...]
+
+
+def forms(word: str, lemma: str) -> Forms:
+    """A token's forms. The lookup lemmatizer is uneven ("embeddings" stays, "listing" -> "list"), so a
+    token matches a term's token when any form is shared."""
+    out = {word, lemma or word}
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        out.add(word[:-1])
+    return frozenset(out)
+
+
+@dataclass(frozen=True)
+class LemmaSentence:
+    """A sentence as the kinds see it: lower-cased token texts, their lemmas, and each token's character
+    offset into the lower-cased sentence text."""
+
+    text: str
+    words: tuple[str, ...]
+    lemmas: tuple[str, ...]
+    offsets: tuple[int, ...]
+    stop: tuple[bool, ...] = ()
+    digit: tuple[bool, ...] = ()
+    forms: tuple[Forms, ...] = field(default=(), compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.forms:
+            object.__setattr__(self, "forms", tuple(forms(w, lemma) for w, lemma in zip(self.words, self.lemmas)))
+
+
+class Compiled(Protocol):
+    def find(self, sentence: LemmaSentence) -> list[Span]: ...
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    params: type[BaseModel]
+    compile: Callable[[Any, Callable[[str], Term]], Compiled]
+
+
+KINDS: Registry[Kind] = Registry("detector kind")
+
+
+def register(kind: Kind) -> Kind:
+    return KINDS.register(kind.name)(kind)
+
+
+JOINERS = frozenset({"-", "/", "–"})
+
+
+def strip_joiners(term: Term) -> Term:
+    return tuple(f for f in term if not f & JOINERS)
+
+
+def find_sequence(sentence: LemmaSentence, term: Term, sentence_forms: tuple[Forms, ...] | None = None
+                  ) -> list[Span]:
+    """Every occurrence of `term` (joiners stripped) in the sentence; hyphens and slashes may appear between
+    its tokens, so "two tower" finds "two-tower"."""
+    out: list[Span] = []
+    if not term:
+        return out
+    fs = sentence_forms if sentence_forms is not None else sentence.forms
+    words = sentence.words
+    n = len(fs)
+    for i in range(n):
+        if not fs[i] & term[0]:
+            continue
+        j, k = i + 1, 1
+        while k < len(term) and j < n:
+            if fs[j] & term[k]:
+                j, k = j + 1, k + 1
+            elif words[j] in JOINERS and j + 1 < n and fs[j + 1] & term[k]:
+                j += 1
+            else:
+                break
+        if k == len(term):
+            out.append((i, j))
+    return out
+
+from grader.detectors import near, phrase, regex  # noqa: E402,F401  (registers the kinds)
