@@ -96,16 +96,17 @@ def _spawn(args, **kw):
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **kw)
 
 
-def wait_until_grading(proc, timeout=60.0):
-    """Block until the child has entered the grading code (torch's library is mapped: it is imported inside
-    the CLI's guarded block), so a signal sent now tests our handling, not the interpreter's start-up."""
+def wait_until_grading(proc, marker="libtorch", timeout=60.0):
+    """Block until the child has entered the grading code (a native library it imports only inside the CLI's
+    guarded block is mapped: torch's for a local run), so a signal sent now tests our handling, not the
+    interpreter's start-up."""
     import time
 
     maps = Path(f"/proc/{proc.pid}/maps")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.poll() is None:
         try:
-            if "libtorch" in maps.read_text():
+            if marker in maps.read_text():
                 return
         except OSError:
             pass

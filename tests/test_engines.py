@@ -131,10 +131,12 @@ def test_ctrl_c_cancels_and_leaves_no_report(tmp_path):
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     from test_cli import wait_until_grading
 
-    wait_until_grading(proc)
+    wait_until_grading(proc, marker="_psutil_linux")  # psutil: imported with distributed, in the guarded code
     time.sleep(0.5)  # inside cluster start-up or the run: both must end the same way
     proc.send_signal(signal.SIGINT)
     err = proc.communicate(timeout=120)[1]
+    if proc.returncode == 0:
+        pytest.skip("the run finished before the signal arrived")
     assert proc.returncode == 130, err
     assert err.strip().splitlines()[-1] == "grade: error: interrupted; no report was left half-written"
     assert "Traceback" not in err
