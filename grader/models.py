@@ -271,6 +271,9 @@ class Rubric(Frozen):
         known = set(stage_ids)
         for d in self.dimensions:
             _known(f"dimension {d.id!r} stages", d.stages, known)
+            total = sum(d.stages.values())
+            if abs(total - 1.0) > 1e-6:
+                raise ValueError(f"dimension {d.id!r} stage weights sum to {total:g}, not 1")
         if self.default_time_plan not in self.time_plans:
             raise ValueError(
                 f"default_time_plan {self.default_time_plan!r} is not one of {sorted(self.time_plans)}"

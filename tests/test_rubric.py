@@ -120,3 +120,10 @@ def test_unknown_detector_ids_and_kinds_are_rejected(tmp_path):
     data = copy.deepcopy(base)
     data["detectors"][0]["match"][0]["phrasez"] = ["x"]
     assert any("phrase params: phrasez" in p for p in rubric_problems(_write(tmp_path, data)))
+
+
+def test_stage_weights_of_a_dimension_must_sum_to_one(tmp_path):
+    data = _tiny()
+    data["dimensions"][1]["stages"] = {"model": 0.5, "monitoring": 0.6}
+    assert any("dimension 'building' stage weights sum to 1.1, not 1" in p
+               for p in rubric_problems(_write(tmp_path, data)))
