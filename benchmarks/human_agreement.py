@@ -1,4 +1,5 @@
-"""Pooled Spearman correlation of the overall score with the human overall grade on the graded examples.
+"""Spearman correlation of the tool's scores with the human grades on the graded examples: the overall score
+pooled and per question, and each dimension pooled.
 
     .venv/bin/python benchmarks/human_agreement.py [--answers datasets/mlsd_examples/answers] [--by-kind]
 
@@ -31,19 +32,29 @@ def main() -> None:
     ap.add_argument("--answers", default=str(ROOT / "datasets" / "mlsd_examples" / "answers"))
     ap.add_argument("--by-kind", action="store_true", help="print every answer's score and grade")
     args = ap.parse_args()
-    grades = {row["answer_id"]: float(row["grade"]) for row in csv.DictReader(
-        (Path(args.answers).parent / "grades.csv").open()) if row["dimension"] == "overall"}
+    rows = list(csv.DictReader((Path(args.answers).parent / "grades.csv").open()))
+    grades = {(r["answer_id"], r["dimension"]): float(r["grade"]) for r in rows}
     emb = SentenceTransformerEmbedder()
     tools = Toolkit(nlp=load_sentencizer(), embedder=emb, cache=EmbeddingCache(_cache_dir(None), emb.fingerprint))
     result = grade_paths([args.answers], load_rubric(ROOT / "rubrics" / "ml_system_design.yaml"), RunConfig(), tools)
-    pairs = [(r.overall.score, grades[Path(r.answer.path).stem]) for r in result.reports
-             if Path(r.answer.path).stem in grades]
+    reports = [r for r in result.reports if (Path(r.answer.path).stem, "overall") in grades]
     if args.by_kind:
-        for r in result.reports:
-            print(f"{Path(r.answer.path).stem:22s} {r.overall.score:.3f} {grades.get(Path(r.answer.path).stem)}")
-    rho = spearmanr([p for p, _ in pairs], [h for _, h in pairs]).statistic
-    print(f"pooled Spearman (overall score vs human overall grade): {rho:.3f} over {len(pairs)} answers")
+        for r in reports:
+            stem = Path(r.answer.path).stem
+            print(f"{stem:22s} {r.overall.score:.3f} {grades[stem, 'overall']:g}")
 
+    def rho(subset, score, dim):
+        tool = [score(r) for r in subset]
+        human = [grades[Path(r.answer.path).stem, dim] for r in subset]
+        return spearmanr(tool, human).statistic
+
+    for q in sorted({r.answer.question_id for r in reports}):
+        subset = [r for r in reports if r.answer.question_id == q]
+        print(f"{q}: Spearman overall {rho(subset, lambda r: r.overall.score, 'overall'):.3f} ({len(subset)} answers)")
+    for dim in reports[0].dimensions if reports else []:
+        print(f"{dim}: pooled Spearman {rho(reports, lambda r, d=dim: r.dimensions[d].score, dim):.3f}")
+    print(f"pooled Spearman (overall score vs human overall grade): "
+          f"{rho(reports, lambda r: r.overall.score, 'overall'):.3f} over {len(reports)} answers")
 
 if __name__ == "__main__":
     main()
