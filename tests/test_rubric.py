@@ -98,3 +98,24 @@ def test_load_rubric_raises_one_line_with_count(tmp_path):
     with pytest.raises(GraderError) as info:
         load_rubric(_write(tmp_path, data))
     assert "and 1 more" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_the_default_sections_block_is_the_default_rubrics(default_rubric, tiny_rubric):
+    from grader.models import DEFAULT_SECTIONS
+
+    assert default_rubric.sections == DEFAULT_SECTIONS  # a rubric without `sections:` gets these
+    assert tiny_rubric.sections == DEFAULT_SECTIONS
+    assert all(len(s.generic_points) >= 2 for s in default_rubric.stages)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d["questions"][0].update(id="generic"), "question id 'generic' is reserved"),
+    (lambda d: d["timing"].update(deadlines={"data": 25}), "timing deadlines name unknown stage(s) ['data']"),
+    (lambda d: d.update(sections={"none_headings": [], "max_sentence_words": 40, "inference": {"temperature": 0}}),
+     "sections.inference.temperature"),
+])
+def test_sections_and_timing_problems_are_reported(tmp_path, edit, message):
+    data = _tiny()
+    edit(data)
+    problems = rubric_problems(_write(tmp_path, data))
+    assert any(message in p for p in problems), problems
