@@ -26,6 +26,8 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # this checkout's grader, whatever the venv's editable install points to
 NONE = "none"
 
 _ATX = re.compile(r"^ {0,3}#{1,6}(?:[ \t].*)?$")
@@ -254,7 +256,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dev", action="store_true", help="evaluate the tuning answers instead")
     ap.add_argument("--per-answer", action="store_true", help="print every answer and its errors")
     args = ap.parse_args(argv)
-    sys.path.insert(0, str(ROOT))
     from grader.rubric import load_rubric
 
     rubric = load_rubric(args.rubric)

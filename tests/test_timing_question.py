@@ -4,6 +4,7 @@ from grader.embed import embed_texts
 from grader.errors import GraderError
 from grader.models import Answer, SectionedAnswer, Sentence
 from grader.question import choose_question, question_texts
+from grader.stages import prototype_texts
 from grader.timing import allocate_time
 
 
@@ -58,7 +59,8 @@ def test_words_timeline_counts_from_the_start(tiny_rubric):
 
 
 def _table(sa, rubric, hashing):
-    return embed_texts([s.text for s in sa.sentences] + question_texts(rubric), hashing, None)
+    return embed_texts([s.text for s in sa.sentences] + question_texts(rubric) + prototype_texts(rubric), hashing,
+                       None)
 
 
 def test_flag_beats_front_matter_beats_detection(tiny_rubric, hashing):
@@ -70,7 +72,7 @@ def test_flag_beats_front_matter_beats_detection(tiny_rubric, hashing):
 
 
 def test_detection_picks_the_closer_question_and_reports_margin(tiny_rubric, hashing):
-    sa = _sa([(None, "a system that forecasts train delays on the rail network")])
+    sa = _sa([(None, "we ask how far ahead delays must be forecast, then use gradient boosted trees")])
     choice = choose_question(sa, tiny_rubric, _table(sa, tiny_rubric, hashing))
     assert choice.question_id == "trains" and choice.source == "detected" and choice.margin > 0.1
 
@@ -84,7 +86,7 @@ def test_unknown_question_id_lists_the_known_ones(tiny_rubric, hashing):
 def test_below_the_thresholds_the_question_is_unknown_and_graded_generically(tiny_rubric, hashing):
     rubric = tiny_rubric.model_copy(update={"question_detection": tiny_rubric.question_detection.model_copy(
         update={"min_similarity": 0.9})})
-    sa = _sa([(None, "a system that forecasts train delays on the rail network")])
+    sa = _sa([(None, "we ask how far ahead delays must be forecast, then use gradient boosted trees")])
     choice = choose_question(sa, rubric, _table(sa, rubric, hashing))
     assert (choice.question_id, choice.source, choice.guess) == ("generic", "unknown", "trains")
     assert choice.similarity < 0.9 and choice.margin > 0
@@ -96,5 +98,5 @@ def test_below_the_thresholds_the_question_is_unknown_and_graded_generically(tin
 def test_a_close_runner_up_is_unknown_too(tiny_rubric, hashing):
     rubric = tiny_rubric.model_copy(update={"question_detection": tiny_rubric.question_detection.model_copy(
         update={"min_margin": 0.99})})
-    sa = _sa([(None, "a system that forecasts train delays on the rail network")])
+    sa = _sa([(None, "we ask how far ahead delays must be forecast, then use gradient boosted trees")])
     assert choose_question(sa, rubric, _table(sa, rubric, hashing)).source == "unknown"
