@@ -170,3 +170,33 @@ def test_tables_are_one_sentence_per_row(default_rubric, nlp):
     sa = _split(text, default_rubric, nlp)
     assert [s.text for s in sa.sentences] == ["group; examples", "user; age, country"]
     assert {s.stage for s in sa.sentences} == {"data_features"}
+
+
+_MARKDOWN = st.lists(st.sampled_from([
+    "# ", "## ", "### ", "\n", "\n\n", "- ", "1. ", "3) ", "**", "__", "*", "`", "```\n", "> ", "| ", " |", "---",
+    "===", "<h2>", "</h2>", "<!-- ", " -->", "<p>", "[", "](#x)", ":", ". ", "? ", "🎯 ", "Step 2: ", "Data",
+    "Model + training", "Summary", "Contents", "model", "we log clicks", "serving", "   ", "&amp;", "\t",
+]), max_size=60).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(_MARKDOWN, st.text(max_size=200)))
+def test_parser_and_inference_never_crash_on_markdown_shapes(default_rubric, nlp, text):
+    from grader.embed import HashingEmbedder, embed_texts
+    from grader.stages import infer_stages, prototype_texts, stage_prototypes
+
+    sa = _split(text, default_rubric, nlp)
+    for s in sa.sentences:
+        assert 0 <= s.start <= s.end <= len(text)
+        assert set(s.candidates) <= set(default_rubric.stage_ids)
+    table = embed_texts([s.text for s in sa.sentences] + prototype_texts(default_rubric), HashingEmbedder(), None)
+    q = default_rubric.question("q01")
+    out = infer_stages(sa, default_rubric.stages, stage_prototypes(default_rubric, q),
+                       default_rubric.sections.inference, table)
+    for before, after in zip(sa.sentences, out.sentences):
+        assert after.stage is None or after.stage in default_rubric.stage_ids
+        assert after.method in ("heading", "inferred")
+        if before.candidates:
+            assert after.stage in before.candidates
+        if before.forced_none:
+            assert after.stage is None
