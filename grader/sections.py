@@ -499,7 +499,10 @@ def _segment_index(pos: int, segments: list[Segment]) -> int:
 
 def _times(start: int, end: int, segments: list[Segment]) -> tuple[float | None, float | None]:
     """Seconds at a sentence's first and last character, interpolated inside the cues that hold them."""
-    return _time_at(start, segments), _time_at(max(start, end - 1), segments, end=True)
+    t0, t1 = _time_at(start, segments), _time_at(max(start, end - 1), segments, end=True)
+    if t0 is not None and t1 is not None and t1 < t0:  # overlapping cues
+        t1 = t0
+    return t0, t1
 
 
 def _time_at(pos: int, segments: list[Segment], *, end: bool = False) -> float | None:

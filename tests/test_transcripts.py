@@ -196,3 +196,10 @@ def test_text_transcript_detection_never_crashes(raw):
     if result is not None:
         text, segments = result
         assert all(0 <= s.start <= s.end <= len(text) for s in segments)
+
+
+def test_overlapping_cues_never_end_a_sentence_before_it_starts(tiny_rubric, nlp):
+    vtt = "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\n:0\n\n00:00:00.000 --> 00:00:00.000\nx\n"
+    text, segments = parse_transcript(vtt, "vtt", "a.vtt")
+    sa = _split(Answer(path="a.vtt", text=text, format="vtt", segments=segments), tiny_rubric, nlp)
+    assert all(s.t_start <= s.t_end for s in sa.sentences)
