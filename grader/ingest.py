@@ -1,4 +1,5 @@
-"""Read answers from disk: expand files / folders / globs, decode, split off YAML front matter.
+"""Read answers from disk: expand files / folders / globs, decode, split off YAML front matter, and read
+transcripts (.vtt, .srt, Whisper .json, and .txt files that look like transcripts) via `grader.transcripts`.
 
 Everything that can go wrong with an input raises `GraderError` naming the file, so a batch can record it
 and go on with the other answers.
@@ -14,9 +15,16 @@ from pathlib import Path
 import yaml
 
 from grader.errors import GraderError
-from grader.models import Answer
+from grader.models import Answer, Segment
+from grader.transcripts import parse_transcript, text_transcript
 
-ANSWER_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text"}
+ANSWER_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".vtt": "vtt", ".srt": "srt",
+                   ".json": "whisper_json"}
+
+TRANSCRIPT_FORMATS = ("vtt", "srt", "whisper_json")
+#: What a folder scan picks up: every answer suffix but .json, which a folder may hold for other reasons
+#: (reports, datasets); name Whisper .json files explicitly or with a glob.
+FOLDER_SUFFIXES = {k: v for k, v in ANSWER_SUFFIXES.items() if k != ".json"}
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 
@@ -36,9 +44,9 @@ def expand_paths(specs: list[str]) -> tuple[list[Path], list[GraderError]]:
         else:
             p = Path(spec)
             if p.is_dir():
-                files = [f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in ANSWER_SUFFIXES]
+                files = [f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in FOLDER_SUFFIXES]
                 if not files:
-                    kinds = ", ".join(sorted(ANSWER_SUFFIXES))
+                    kinds = ", ".join(sorted(FOLDER_SUFFIXES))
                     errors.append(GraderError(f"folder has no answer files ({kinds})", path=spec))
                 found.update(files)
             elif p.exists():
@@ -63,12 +71,21 @@ def read_answer(path: Path, *, max_bytes: int) -> Answer:
     except OSError as exc:
         raise GraderError(f"cannot read file: {exc.strerror or exc}", path=name) from None
     text = decode(raw, name)
+    if not text.strip():
+        raise GraderError("answer is empty", path=name)
+    if fmt in TRANSCRIPT_FORMATS:
+        body, segments = parse_transcript(text, fmt, name)
+        return Answer(path=name, text=body, format=fmt, segments=segments)
     front, body = split_front_matter(text, name)
     if not body.strip():
-        raise GraderError("answer is empty" if not text.strip() else "answer has no text after front matter",
-                          path=name)
+        raise GraderError("answer has no text after front matter", path=name)
     question = front.get("question")
-    return Answer(path=name, text=body, format=fmt, front_matter=front, question_id=question)
+    segments: list[Segment] = []
+    if fmt == "text":
+        spoken = text_transcript(body)
+        if spoken is not None:
+            body, segments = spoken
+    return Answer(path=name, text=body, format=fmt, front_matter=front, question_id=question, segments=segments)
 
 
 def decode(raw: bytes, name: str) -> str:

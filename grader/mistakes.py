@@ -64,11 +64,12 @@ def _missing(m: MistakeSpec, by_id: dict[str, DetectorHit]) -> str | None:
 
 def _first(answer: SectionedAnswer, anchor: Anchor, firsts: dict[str, int], *, anywhere: bool) -> int | None:
     """The first sentence in one of the anchor's stages, or naming one of its detectors: anywhere, or (for
-    the early anchor) only outside every stage, so that answers without headings are judged by what they say
-    in order, and a model named while clarifying does not count as modelling."""
+    the early anchor) only where no heading placed the sentence (stage none or inferred), so that answers
+    without headings are judged by what they say in order, and a model named under a clarify heading does not
+    count as modelling."""
     cands = [i for i, s in enumerate(answer.sentences) if s.stage in anchor.stages]
     cands += [firsts[d] for d in anchor.detectors
-              if d in firsts and (anywhere or answer.sentences[firsts[d]].stage is None)]
+              if d in firsts and (anywhere or answer.sentences[firsts[d]].method != "heading")]
     return min(cands, default=None)
 
 

@@ -12,6 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 SCHEMA_VERSION = "1"
 
+#: The id under which an answer to an unknown question is graded with the generic stage rubric.
+GENERIC_QUESTION_ID = "generic"
+
 #: The framework's seven stages, in order (contract).
 STAGE_IDS: tuple[str, ...] = (
     "clarify",
@@ -44,6 +47,12 @@ class Stage(Frozen):
     name: str
     description: str
     headings: list[str] = Field(min_length=1, description="phrases that mark a heading as this stage")
+    generic_points: list[str] = Field(
+        default=[], description="question-independent key points: the generic rubric used when the question is "
+                                "unknown, and prototypes for stage inference (default: the description)")
+
+    def generic_texts(self) -> list[str]:
+        return list(self.generic_points) or [self.description]
 
 
 class TimePlan(Frozen):
@@ -81,11 +90,59 @@ class CoverageConfig(Frozen):
 
 
 class TimingConfig(Frozen):
+    """How time per stage is measured and judged. Without timestamps, minutes = words / words_per_minute."""
+
     words_per_minute: Positive
     over_budget_factor: Positive
+    deadlines: dict[str, NonNegative] = Field(
+        default={}, description="stage id -> minute mark; a stage still running past it is flagged")
+
+
+class InferenceConfig(Frozen):
+    """Stage inference for sentences no heading assigns: a chain over sentences decoded by Viterbi.
+
+    Every sentence scores each stage by its best cosine similarity to the stage's prototypes (the question's
+    key points for that stage, the stage's generic points) divided by `temperature`; the `none` state
+    (preamble, asides, off-topic) scores the best of: its similarity to the rubric's `none_points`, its
+    similarity to the question's title, prompt and aliases minus `question_offset`, and `none_similarity`. Moving between stages costs `forward` (plus
+    `skip` per stage jumped over) or `backward`; entering and leaving `none` cost `to_none` / `from_none`;
+    any change inside one paragraph costs `block_switch` more. A sentence whose first `cue_words` words name
+    a stage (a heading phrase: "For training, ...") gets `cue_bonus` for that stage; in an answer organised
+    by stage headings, a sentence before the first of them gets `preamble_bonus` for none (an introduction).
+    """
+
+    temperature: Positive
+    none_similarity: Unit
+    question_offset: NonNegative = Field(
+        description="none also scores the similarity to the question's own wording minus this: restating the "
+                    "question is not yet answering it")
+    forward: NonNegative
+    skip: NonNegative
+    backward: NonNegative
+    to_none: NonNegative
+    from_none: NonNegative
+    block_switch: NonNegative
+    preamble_bonus: NonNegative = Field(
+        description="bonus for none before the first stage heading of an answer organised by headings")
+    cue_bonus: NonNegative
+    cue_words: int = Field(ge=0)
+
+
+class SectionsConfig(Frozen):
+    """How answers are split into stages: headings that mark unassigned parts, and inference for the rest."""
+
+    none_headings: list[str] = Field(
+        description="phrases of headings whose text belongs to no stage (summary, table of contents)")
+    none_points: list[str] = Field(
+        default=[], description="sentences that stand for text in no stage (greetings, agendas, closings); "
+                                "the none state's prototypes in stage inference")
+    max_sentence_words: int = Field(gt=0, description="longer transcript sentences are cut at cue boundaries")
+    inference: InferenceConfig
 
 
 class QuestionDetectionConfig(Frozen):
+    """Below either threshold the question is reported unknown and the generic stage rubric is used."""
+
     min_similarity: Unit
     min_margin: NonNegative
 
@@ -257,6 +314,7 @@ class Rubric(Frozen):
     coverage: CoverageConfig
     timing: TimingConfig
     question_detection: QuestionDetectionConfig
+    sections: SectionsConfig = Field(default_factory=lambda: DEFAULT_SECTIONS)
     questions: list[Question]
     detection: DetectionConfig | None = None
     detectors: list[DetectorSpec] = []
@@ -268,7 +326,10 @@ class Rubric(Frozen):
         _unique("stage", stage_ids)
         _unique("dimension", [d.id for d in self.dimensions])
         _unique("question", [q.id for q in self.questions])
+        if GENERIC_QUESTION_ID in {q.id for q in self.questions}:
+            raise ValueError(f"question id {GENERIC_QUESTION_ID!r} is reserved for the generic stage rubric")
         known = set(stage_ids)
+        _known("timing deadlines", self.timing.deadlines, known)
         for d in self.dimensions:
             _known(f"dimension {d.id!r} stages", d.stages, known)
             total = sum(d.stages.values())
@@ -332,7 +393,33 @@ class Rubric(Frozen):
         for q in self.questions:
             if q.id == question_id:
                 return q
+        if question_id == GENERIC_QUESTION_ID:
+            return self.generic_question()
         raise KeyError(question_id)
+
+    def generic_question(self) -> Question:
+        """The rubric used when the question is unknown: every stage's generic points as its key points."""
+        return Question(
+            id=GENERIC_QUESTION_ID, title="Unknown question (generic stage rubric)", prompt="",
+            key_points={s.id: [KeyPoint(id=f"{s.id}_{i + 1}", text=t) for i, t in enumerate(s.generic_texts())]
+                        for s in self.stages})
+
+
+#: Used by rubrics that have no `sections:` block (the default rubric spells every value out).
+DEFAULT_SECTIONS = SectionsConfig(
+    none_headings=["summary", "conclusion", "tl dr", "table of contents", "contents", "agenda", "outline",
+                   "recap", "wrap up", "references", "appendix"],
+    none_points=["Thanks, that's an interesting problem to work on.",
+                 "Let me walk through my approach step by step, in the usual order.",
+                 "Can everyone hear me, is my audio working?",
+                 "Okay, sounds good.",
+                 "That's my design; I'm happy to go deeper on any part of it.",
+                 "I think that covers everything I wanted to say."],
+    max_sentence_words=40,
+    inference=InferenceConfig(temperature=0.3, none_similarity=0.15, question_offset=0.2, forward=0.25, skip=0.5,
+                              backward=1.5, to_none=1.0, from_none=1.0, block_switch=8.0, preamble_bonus=1.0,
+                              cue_bonus=0.5, cue_words=5),
+)
 
 
 def _unique(what: str, ids: list[str]) -> None:
@@ -374,27 +461,55 @@ class RunConfig(Frozen):
 
 # -------------------------------------------------------------------------------------- pipeline models
 
-QuestionSource = Literal["flag", "front_matter", "detected"]
+QuestionSource = Literal["flag", "front_matter", "detected", "unknown"]
 SectionMethod = Literal["heading", "inferred", "absent"]
 
 
+class Segment(Frozen):
+    """A stretch of a transcript's `Answer.text` (character offsets) with when it was said (seconds, when the
+    transcript has times) and who said it (the label removed from the text)."""
+
+    start: int
+    end: int
+    t_start: float | None = None
+    t_end: float | None = None
+    speaker: str | None = None
+
+
 class Answer(Frozen):
-    """An answer as read from disk: `text` is what the grader works on (front matter removed); every
-    character offset in the pipeline and the report points into it."""
+    """An answer as read from disk: `text` is what the grader works on (front matter removed; for
+    transcripts, the spoken text without timings or speaker labels, one line per cue, a blank line between
+    speaker turns); every character offset in the pipeline and the report points into it."""
 
     path: str
     text: str
-    format: Literal["markdown", "text"]
+    format: Literal["markdown", "text", "vtt", "srt", "whisper_json"]
     front_matter: dict[str, str] = {}
     question_id: str | None = None
+    segments: list[Segment] = []
+
+    @property
+    def is_transcript(self) -> bool:
+        return bool(self.segments)
 
 
 class Sentence(Frozen):
+    """A sentence with its stage. `candidates` are the stages its heading allows (one: fixed by the heading;
+    several: a heading naming two stages; none: free); `block` numbers paragraphs; `method` and `confidence`
+    say how the stage was decided; `t_start`/`t_end` are seconds into a timed transcript."""
+
     text: str
     start: int
     end: int
     stage: str | None = None
     heading: str | None = None
+    candidates: tuple[str, ...] = ()
+    forced_none: bool = False
+    block: int = 0
+    method: Literal["heading", "inferred"] | None = None
+    confidence: float | None = None
+    t_start: float | None = None
+    t_end: float | None = None
 
 
 class SectionedAnswer(Frozen):
@@ -423,10 +538,14 @@ class StageCoverage(Frozen):
 
 
 class QuestionChoice(Frozen):
+    """The question graded against; when detection was unsure, `question_id` is the generic rubric and
+    `guess` the closest rubric question."""
+
     question_id: str
     source: QuestionSource
     similarity: float | None = None
     margin: float | None = None
+    guess: str | None = None
 
 
 # --------------------------------------------------------------------------------------- report (contract)
@@ -437,6 +556,9 @@ class AnswerInfo(Frozen):
     question_id: str
     question_source: QuestionSource
     question_margin: float | None = None
+    question_similarity: float | None = None
+    question_guess: str | None = None
+    format: str = "markdown"
     words: int
 
 
@@ -456,8 +578,10 @@ class SectionReport(Frozen):
     stage: str
     heading: str | None
     method: SectionMethod
+    confidence: float | None = None
     start: int | None
     end: int | None
+    spans: list[tuple[int, int]] = []
     words: int
     coverage: Unit
     matched_points: list[str]
@@ -479,12 +603,24 @@ class DetectorHit(Frozen):
     note: str = ""
 
 
+class TimelineEntry(Frozen):
+    """A run of consecutive sentences in one stage (None: unassigned), in minutes from the answer's start."""
+
+    stage: str | None
+    start: float
+    end: float
+    words: int
+
+
 class TimeAllocation(Frozen):
     source: Literal["timestamps", "words"]
     plan_name: str
     minutes: dict[str, float]
     plan: dict[str, float]
     flags: list[str]
+    total_minutes: float = 0.0
+    share: dict[str, float] = {}
+    timeline: list[TimelineEntry] = []
 
 
 class MistakeHit(Frozen):

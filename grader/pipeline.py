@@ -1,6 +1,7 @@
-"""Compose the stages: read -> sections -> embed and lemmatize (once for the batch) -> question -> detect ->
-substance -> coverage -> mistakes -> timing -> scores -> report. Nothing here prints or exits; failures of
-single answers are collected, not raised."""
+"""Compose the stages: read -> parse sections (headings, no embeddings) -> embed and lemmatize (once for the
+batch: sentences, questions, key points, stage prototypes) -> question -> stage inference -> detect -> substance
+-> coverage -> mistakes -> timing -> scores -> report. Nothing here prints or exits; failures of single answers
+are collected, not raised."""
 
 from __future__ import annotations
 
@@ -18,13 +19,14 @@ from grader.detectors import LemmaSentence
 from grader.errors import GraderError
 from grader.ingest import expand_paths, read_answer
 from grader.models import (
-    Answer, AnswerInfo, BatchResult, DimensionScore, InputFailure, Overall, Report, Rubric, RunConfig,
-    SectionedAnswer, SectionReport, StageCoverage,
+    Answer, AnswerInfo, BatchResult, DimensionScore, InputFailure, Overall, Question, QuestionChoice, Report,
+    Rubric, RunConfig, SectionedAnswer, SectionReport, StageCoverage,
 )
 from grader.mistakes import find_mistakes
 from grader.question import choose_question, question_texts
 from grader.scoring import relevant_concepts, score_dimensions
 from grader.sections import split_sections
+from grader.stages import infer_stages, prototype_texts, stage_prototypes
 from grader.substance import assess_sentences
 from grader.timing import allocate_time
 
@@ -67,10 +69,7 @@ def grade_answers(answers: Sequence[Answer], rubric: Rubric, config: RunConfig, 
     plan = config.time_plan or rubric.default_time_plan
     if plan not in rubric.time_plans:
         raise GraderError(f"unknown time plan {plan!r}; the rubric has {', '.join(sorted(rubric.time_plans))}")
-    sectioned = split_sections(answers, rubric.stages, tools.nlp)
-    texts = [s.text for a in sectioned for s in a.sentences] + question_texts(rubric) + [
-        kp.text for q in rubric.questions for _, kp in q.all_key_points()]
-    table = embed_texts(texts, tools.embedder, tools.cache)
+    sectioned, table = parse_and_embed(answers, rubric, tools)
     detectors = compile_detectors(rubric, tools.nlp)
     lemmas = iter(lemma_sentences([s.text for a in sectioned for s in a.sentences], tools.nlp))
     per_answer = [[next(lemmas) for _ in a.sentences] for a in sectioned]
@@ -87,13 +86,32 @@ def grade_answers(answers: Sequence[Answer], rubric: Rubric, config: RunConfig, 
                        failures=sorted(failures, key=lambda x: x.path))
 
 
+def parse_and_embed(answers: Sequence[Answer], rubric: Rubric,
+                    tools: Toolkit) -> tuple[list[SectionedAnswer], EmbeddingTable]:
+    """Parse every answer (headings only, no embeddings), then encode everything the batch needs in one call:
+    sentences, question texts, every key point, the stages' generic points and the none points."""
+    sectioned = split_sections(answers, rubric.stages, tools.nlp, rubric.sections)
+    texts = [s.text for a in sectioned for s in a.sentences] + question_texts(rubric) + prototype_texts(rubric)
+    return sectioned, embed_texts(texts, tools.embedder, tools.cache)
+
+
+def decide_stages(sa: SectionedAnswer, rubric: Rubric, table: EmbeddingTable,
+                  flag: str | None = None) -> tuple[SectionedAnswer, QuestionChoice, Question]:
+    """The question (flag, front matter, detection or the generic rubric) and every sentence's stage."""
+    if not sa.sentences:
+        raise GraderError("no prose to grade (only headings, code or markup)", path=sa.answer.path)
+    choice = choose_question(sa, rubric, table, flag)
+    question = rubric.question(choice.question_id)
+    sa = infer_stages(sa, rubric.stages, stage_prototypes(rubric, question), rubric.sections.inference, table)
+    return sa, choice, question
+
+
 def grade_sectioned(sa: SectionedAnswer, rubric: Rubric, config: RunConfig, table: EmbeddingTable,
                     embedder: Embedder, chash: str, plan: str, *, lemmas: Sequence[LemmaSentence],
                     detectors: CompiledDetectors) -> Report:
-    if not sa.sentences:
-        raise GraderError("no prose to grade (only headings, code or markup)", path=sa.answer.path)
-    choice = choose_question(sa, rubric, table, config.question)
-    question = rubric.question(choice.question_id)
+    sa, choice, question = decide_stages(sa, rubric, table, config.question)
+    if len(lemmas) != len(sa.sentences):
+        raise RuntimeError("stage inference changed the sentence list")  # a bug, not bad input
     mentions = [find_mentions(s, detectors) for s in lemmas]
     quality, gaming = assess_sentences(sa, lemmas, mentions, table, rubric)
     coverage = compute_coverage(sa, question, rubric.stage_ids, rubric.coverage, table,
@@ -108,7 +126,9 @@ def grade_sectioned(sa: SectionedAnswer, rubric: Rubric, config: RunConfig, tabl
         model=getattr(embedder, "label", embedder.model_id),
         config_hash=chash,
         answer=AnswerInfo(path=sa.answer.path, question_id=question.id, question_source=choice.source,
-                          question_margin=_r(choice.margin), words=len(sa.answer.text.split())),
+                          question_margin=_r(choice.margin), question_similarity=_r(choice.similarity),
+                          question_guess=choice.guess, format=sa.answer.format,
+                          words=len(sa.answer.text.split())),
         overall=Overall(score=_r(overall)),
         dimensions={d.id: DimensionScore(score=_r(dims[d.id]), evidence=_evidence(coverage, d.stages))
                     for d in rubric.dimensions},
@@ -148,19 +168,30 @@ def _evidence(coverage: list[StageCoverage], stages: dict[str, float], limit: in
 
 
 def _sections(sa: SectionedAnswer, coverage: list[StageCoverage], rubric: Rubric) -> list[SectionReport]:
+    """One entry per stage: its heading (if a heading named it), how its sentences were assigned, the spans
+    of its runs of consecutive sentences, words, the mean confidence, and coverage."""
     by_stage = {c.stage: c for c in coverage}
     out = []
     for stage in rubric.stage_ids:
-        sents = [s for s in sa.sentences if s.stage == stage]
-        headed = [h for h, st in sa.headings if st == stage]
+        idx = [i for i, s in enumerate(sa.sentences) if s.stage == stage]
+        sents = [sa.sentences[i] for i in idx]
+        named = [s.heading for s in sents if s.heading and stage in s.candidates]
+        empty_heading = [h for h, st in sa.headings if st == stage]
+        heading = named[0] if named else (empty_heading[0] if empty_heading and not sents else None)
+        if any(s.method == "heading" for s in sents) or (heading and not sents):
+            method = "heading"
+        else:
+            method = "inferred" if sents else "absent"
         cov = by_stage.get(stage)
         points = cov.points if cov else []
         out.append(SectionReport(
             stage=stage,
-            heading=headed[0] if headed else None,
-            method="heading" if headed else "absent",
+            heading=heading,
+            method=method,
+            confidence=_r(sum(s.confidence or 0.0 for s in sents) / len(sents)) if sents else None,
             start=min((s.start for s in sents), default=None),
             end=max((s.end for s in sents), default=None),
+            spans=_runs(idx, sa),
             words=sum(len(s.text.split()) for s in sents),
             coverage=_r(cov.coverage if cov else 0.0),
             matched_points=[p.text for p in points if p.matched],
@@ -168,3 +199,13 @@ def _sections(sa: SectionedAnswer, coverage: list[StageCoverage], rubric: Rubric
         ))
     return out
 
+
+def _runs(idx: list[int], sa: SectionedAnswer) -> list[tuple[int, int]]:
+    """(start, end) of each run of consecutive sentence indices."""
+    spans: list[tuple[int, int]] = []
+    for k, i in enumerate(idx):
+        if k and i == idx[k - 1] + 1:
+            spans[-1] = (spans[-1][0], sa.sentences[i].end)
+        else:
+            spans.append((sa.sentences[i].start, sa.sentences[i].end))
+    return spans

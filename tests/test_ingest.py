@@ -84,7 +84,7 @@ def test_expand_paths_reports_each_bad_spec(tmp_path):
     files, errors = expand_paths([str(tmp_path / "nope.md"), str(tmp_path / "*.zzz"), str(tmp_path / "empty")])
     assert files == []
     assert [e.message for e in errors] == ["no such file or folder", "glob matched no file",
-                                           "folder has no answer files (.markdown, .md, .txt)"]
+                                           "folder has no answer files (.markdown, .md, .srt, .txt, .vtt)"]
 
 
 @settings(max_examples=200, deadline=None)

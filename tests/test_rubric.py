@@ -127,3 +127,24 @@ def test_stage_weights_of_a_dimension_must_sum_to_one(tmp_path):
     data["dimensions"][1]["stages"] = {"model": 0.5, "monitoring": 0.6}
     assert any("dimension 'building' stage weights sum to 1.1, not 1" in p
                for p in rubric_problems(_write(tmp_path, data)))
+
+
+def test_the_default_sections_block_is_the_default_rubrics(default_rubric, tiny_rubric):
+    from grader.models import DEFAULT_SECTIONS
+
+    assert default_rubric.sections == DEFAULT_SECTIONS  # a rubric without `sections:` gets these
+    assert tiny_rubric.sections == DEFAULT_SECTIONS
+    assert all(len(s.generic_points) >= 2 for s in default_rubric.stages)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d["questions"][0].update(id="generic"), "question id 'generic' is reserved"),
+    (lambda d: d["timing"].update(deadlines={"data": 25}), "timing deadlines name unknown stage(s) ['data']"),
+    (lambda d: d.update(sections={"none_headings": [], "max_sentence_words": 40, "inference": {"temperature": 0}}),
+     "sections.inference.temperature"),
+])
+def test_sections_and_timing_problems_are_reported(tmp_path, edit, message):
+    data = _tiny()
+    edit(data)
+    problems = rubric_problems(_write(tmp_path, data))
+    assert any(message in p for p in problems), problems

@@ -2,11 +2,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from grader.models import Answer
-from grader.sections import split_sections, stage_of_heading
+from grader.sections import split_sections, stage_of_heading, stages_of_heading
 
 
 def _split(text, rubric, nlp):
-    return split_sections([Answer(path="a.md", text=text, format="markdown")], rubric.stages, nlp)[0]
+    return split_sections([Answer(path="a.md", text=text, format="markdown")], rubric.stages, nlp,
+                          rubric.sections)[0]
 
 
 def _stages(sa):
@@ -21,8 +22,20 @@ def test_heading_phrases_longest_match_wins(default_rubric):
     assert stage_of_heading("Online metrics and A/B testing", stages) == "monitoring"
     assert stage_of_heading("System architecture", stages) == "serving"
     assert stage_of_heading("Frame as ML task", stages) == "ml_task"
-    assert stage_of_heading("Model + training", stages) == "model"  # a tie goes to the first named
     assert stage_of_heading("Summary", stages) is None
+    assert stage_of_heading("Problem formulation", stages) == "ml_task"
+    assert stage_of_heading("Candidate generation", stages) == "model"
+    assert stage_of_heading("Deployment", stages) == "serving"
+    assert stage_of_heading("Follow-ups", stages) == "monitoring"
+
+
+def test_a_heading_may_name_several_stages(default_rubric):
+    stages = default_rubric.stages
+    assert stages_of_heading("Model + training", stages) == ("model", "training")
+    assert stages_of_heading("Serving and monitoring", stages) == ("serving", "monitoring")
+    assert stages_of_heading("Training data generation", stages) == ("data_features",)  # longest first
+    assert stages_of_heading("Model serving", stages) == ("serving",)
+    assert stages_of_heading("Why this matters", stages) == ()
 
 
 def test_atx_setext_bold_and_numbered_headings(tiny_rubric, nlp):
@@ -78,3 +91,112 @@ def test_parser_never_crashes_and_offsets_stay_in_bounds(tiny_rubric, nlp, text)
     for s in sa.sentences:
         assert 0 <= s.start <= s.end <= len(text)
         assert s.stage in (None, "clarify", "model", "monitoring")
+
+
+def _constraints(sa):
+    return [(s.candidates, s.forced_none, s.text) for s in sa.sentences]
+
+
+def test_two_stage_heading_allows_both_and_decides_neither(default_rubric, nlp):
+    sa = _split("## Model + training\nWe use trees. We retrain weekly.\n", default_rubric, nlp)
+    assert [(s.stage, s.candidates, s.method) for s in sa.sentences] == [
+        (None, ("model", "training"), None), (None, ("model", "training"), None)]
+
+
+def test_summary_and_contents_headings_belong_to_no_stage(default_rubric, nlp):
+    text = "## Data\nLogs.\n\n## Summary\nTrees and logs.\n\n## Appendix\n"
+    sa = _split(text, default_rubric, nlp)
+    assert [(s.stage, s.forced_none, s.method) for s in sa.sentences] == [
+        ("data_features", False, "heading"), (None, True, "heading")]
+    assert sa.headings == [("Data", "data_features"), ("Summary", None), ("Appendix", None)]
+
+
+def test_table_of_contents_is_not_prose_nor_sections(default_rubric, nlp):
+    text = ("1. Clarify\n2. Data\n3. Model\n4. Serving\n\nIntro here.\n\n"
+            "- [Scope](#scope)\n- [Model](#model)\n- [Launch](#launch)\n\n## Model\nTrees.\n")
+    sa = _split(text, default_rubric, nlp)
+    assert [(s.stage, s.text) for s in sa.sentences] == [(None, "Intro here."), ("model", "Trees.")]
+
+
+def test_an_outline_list_is_not_a_table_of_contents(default_rubric, nlp):
+    text = "1. Data\n   - impression logs\n2. Model\n   - gradient boosted trees\n3. Serving\n   - a cache\n"
+    sa = _split(text, default_rubric, nlp)
+    assert [(s.stage, s.text) for s in sa.sentences] == [
+        ("data_features", "impression logs"), ("model", "gradient boosted trees"), ("serving", "a cache")]
+
+
+def test_label_lines_emoji_steps_and_html(default_rubric, nlp):
+    text = ("Step 1: Clarify the scope\n\nHow many users?\n\n"
+            "📊 Data and features\n\nClick logs.\n\n"
+            "**🧠 Model**\nA two-tower net.\n\n"
+            "Serving:\nA cache in front.\n\n"
+            "<h2>Monitoring</h2>\n<p>Watch drift &amp; alerts.</p>\n\n"
+            "<!-- a comment, not prose -->\n")
+    sa = _split(text, default_rubric, nlp)
+    assert [(s.stage, s.text) for s in sa.sentences] == [
+        ("clarify", "How many users?"), ("data_features", "Click logs."), ("model", "A two-tower net."),
+        ("serving", "A cache in front."), ("monitoring", "Watch drift & alerts.")]
+
+
+def test_bold_labels_in_list_items_head_their_content(default_rubric, nlp):
+    text = ("1. **Clarify**\n   We ask about scale.\n2. **Data**\n   - click logs\n   - user features\n"
+            "3. **Training**\n   Retrain daily.\n")
+    sa = _split(text, default_rubric, nlp)
+    assert [(s.stage, s.text) for s in sa.sentences] == [
+        ("clarify", "We ask about scale."), ("data_features", "click logs"), ("data_features", "user features"),
+        ("training", "Retrain daily.")]
+
+
+def test_run_in_labels_keep_their_words_and_defer_to_a_stage_heading(default_rubric, nlp):
+    text = ("**Clarify.** We ask about scale.\n\n**Data.** We log clicks.\n\n"
+            "## Model\n\n- **Latency**: the ranker takes 20 ms.\n")
+    sa = _split(text, default_rubric, nlp)
+    assert [(s.stage, s.heading, s.text) for s in sa.sentences] == [
+        ("clarify", "Clarify", "Clarify."), ("clarify", "Clarify", "We ask about scale."),
+        ("data_features", "Data", "Data."), ("data_features", "Data", "We log clicks."),
+        ("model", "Model", "Latency: the ranker takes 20 ms.")]
+
+
+def test_a_subheading_naming_another_stage_lets_the_content_decide(default_rubric, nlp):
+    text = ("## Clarify\nAsk.\n\n### Scale and latency\nA billion users.\n\n## Data\nLogs.\n\n"
+            "## Model\nTrees.\n")
+    sa = _split(text, default_rubric, nlp)
+    assert [s.candidates for s in sa.sentences] == [("clarify",), ("clarify", "serving"), ("data_features",),
+                                                   ("model",)]
+
+
+def test_tables_are_one_sentence_per_row(default_rubric, nlp):
+    text = "## Features\n\n| group | examples |\n|---|---|\n| user | age, country |\n"
+    sa = _split(text, default_rubric, nlp)
+    assert [s.text for s in sa.sentences] == ["group; examples", "user; age, country"]
+    assert {s.stage for s in sa.sentences} == {"data_features"}
+
+
+_MARKDOWN = st.lists(st.sampled_from([
+    "# ", "## ", "### ", "\n", "\n\n", "- ", "1. ", "3) ", "**", "__", "*", "`", "```\n", "> ", "| ", " |", "---",
+    "===", "<h2>", "</h2>", "<!-- ", " -->", "<p>", "[", "](#x)", ":", ". ", "? ", "🎯 ", "Step 2: ", "Data",
+    "Model + training", "Summary", "Contents", "model", "we log clicks", "serving", "   ", "&amp;", "\t",
+]), max_size=60).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(_MARKDOWN, st.text(max_size=200)))
+def test_parser_and_inference_never_crash_on_markdown_shapes(default_rubric, nlp, text):
+    from grader.embed import HashingEmbedder, embed_texts
+    from grader.stages import infer_stages, prototype_texts, stage_prototypes
+
+    sa = _split(text, default_rubric, nlp)
+    for s in sa.sentences:
+        assert 0 <= s.start <= s.end <= len(text)
+        assert set(s.candidates) <= set(default_rubric.stage_ids)
+    table = embed_texts([s.text for s in sa.sentences] + prototype_texts(default_rubric), HashingEmbedder(), None)
+    q = default_rubric.question("q01")
+    out = infer_stages(sa, default_rubric.stages, stage_prototypes(default_rubric, q),
+                       default_rubric.sections.inference, table)
+    for before, after in zip(sa.sentences, out.sentences):
+        assert after.stage is None or after.stage in default_rubric.stage_ids
+        assert after.method in ("heading", "inferred")
+        if before.candidates:
+            assert after.stage in before.candidates
+        if before.forced_none:
+            assert after.stage is None

@@ -26,8 +26,7 @@ def render(r: Report) -> str:
     lines = [
         f"# Grading report: {esc(r.answer.path)}",
         "",
-        f"- Question: `{r.answer.question_id}` (from {r.answer.question_source.replace('_', ' ')}"
-        + (f", margin {r.answer.question_margin:.3f}" if r.answer.question_margin is not None else "") + ")",
+        _question_line(r),
         f"- Words: {r.answer.words}",
         f"- **Overall: {r.overall.score:.2f}**" + (f" (grade {r.overall.grade} on {r.overall.scale})"
                                                  if r.overall.grade is not None else ""),
@@ -42,17 +41,23 @@ def render(r: Report) -> str:
     lines += ["", "## Stages", ""]
     for s in r.sections:
         head = f" — heading \"{esc(s.heading)}\"" if s.heading else ""
-        lines.append(f"### {s.stage}: coverage {s.coverage:.2f} ({s.method}{head}, {s.words} words)")
+        conf = f", confidence {s.confidence:.2f}" if s.method == "inferred" and s.confidence is not None else ""
+        lines.append(f"### {s.stage}: coverage {s.coverage:.2f} ({s.method}{conf}{head}, {s.words} words)")
         lines.append("")
         lines += [f"- ✅ {esc(p)}" for p in s.matched_points]
         lines += [f"- ❌ {esc(p)}" for p in s.missing_points]
         lines.append("")
     t = r.time_allocation
+    source = "timestamps" if t.source == "timestamps" else "words at the rubric's speaking rate (estimated)"
     lines += ["## Time allocation", "",
-              f"Estimated from {t.source} against the `{t.plan_name}` plan.", "",
-              "| stage | minutes | plan |", "|---|---:|---:|"]
-    lines += [f"| {s} | {t.minutes[s]:.1f} | {t.plan[s]:g} |" for s in t.minutes]
+              f"From {source}, against the `{t.plan_name}` plan; {t.total_minutes:.1f} minutes in all.", "",
+              "| stage | minutes | share | plan |", "|---|---:|---:|---:|"]
+    lines += [f"| {s} | {t.minutes[s]:.1f} | {t.share.get(s, 0.0):.0%} | {t.plan[s]:g} |" for s in t.minutes]
     lines += [""] + ([f"- ⚠️ {esc(f)}" for f in t.flags] or ["No flags."]) + [""]
+    if t.timeline:
+        lines += ["### Timeline", "", "| from | to | stage | words |", "|---:|---:|---|---:|"]
+        lines += [f"| {e.start:.1f} | {e.end:.1f} | {e.stage or '(none)'} | {e.words} |" for e in t.timeline]
+        lines.append("")
     lines += ["## Flags", ""]
     for m in r.mistakes:
         cut = f"−{m.deduction:.0%} on {', '.join(m.dimensions)}" if m.deduction else "no deduction"
@@ -74,6 +79,15 @@ def render(r: Report) -> str:
         for e in d.evidence:
             lines.append(f"- {name}: “{esc(e)}”")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _question_line(r: Report) -> str:
+    a = r.answer
+    if a.question_source == "unknown":
+        return (f"- Question: unknown, graded with the generic stage rubric (closest `{a.question_guess}`, "
+                f"similarity {a.question_similarity or 0.0:.3f}, margin {a.question_margin or 0.0:.3f})")
+    margin = f", margin {a.question_margin:.3f}" if a.question_margin is not None else ""
+    return f"- Question: `{a.question_id}` (from {a.question_source.replace('_', ' ')}{margin})"
 
 
 def render_summary(result: BatchResult, ctx: BatchContext) -> str:
