@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: install demo test examples clean
+.PHONY: install demo test examples validity clean
 
 install: $(STAMP)
 
@@ -28,6 +28,11 @@ test: install
 examples: install
 	rm -rf reports/examples
 	$(BIN)/python -m grader grade examples/answers/*.md --out reports/examples --no-cache --quiet
+
+# Calibration against human grades on the public datasets (read in place; minutes, not part of `make test`).
+DATASETS ?= ../shared/datasets
+validity: install
+	nice -n 10 $(BIN)/python benchmarks/validity.py --datasets $(DATASETS)
 
 clean:
 	rm -rf $(VENV) reports/*.json reports/*.md reports/*.csv .pytest_cache

@@ -113,7 +113,7 @@ def quadratic_weighted_kappa_score(human, predicted, *, scale: Scale) -> float:
         return _undefined("kappa needs at least two items")
     labels = list(range(int(round((scale.max - scale.min) / scale.step)) + 1))
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore")  # scikit-learn's own undefined warning: ours follows
         k = cohen_kappa_score(to_grid(h, scale), to_grid(p, scale), labels=labels, weights="quadratic")
     return float(k) if math.isfinite(k) else _undefined("kappa is undefined when both raters are constant")
 
