@@ -51,8 +51,12 @@ def main() -> int:
     ap.add_argument("--cache-dir", default=None)
     ap.add_argument("--bootstrap", type=int, default=1000)
     ap.add_argument("--only", nargs="*", help="dataset names to run (default: all)")
+    ap.add_argument("--render", action="store_true", help="only print the tables of an existing --out file")
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
+    if args.render:
+        print(markdown(json.loads(Path(args.out).read_text())))
+        return 0
 
     from grader.cli import _cache_dir, _toolkit
 
@@ -150,6 +154,9 @@ def markdown(results: dict) -> str:
         cells = []
         for scheme, bkey in (("none", "unseen_answers"), ("question", "unseen_questions")):
             s = res[scheme]
+            if set(next(iter(s["dimensions"].values()))["by_variant"]) <= {"prior"}:
+                cells += ["n/a: no features (no reference answers, no graded neighbours)", "", ""]
+                continue
             r, rci = _m(s, "pearson")
             rmse, _ = _m(s, "rmse")
             qwk, _ = _m(s, "qwk")
@@ -162,6 +169,8 @@ def markdown(results: dict) -> str:
         for scheme in ("none", "question"):
             s = res[scheme]
             if s["scale"]["type"] == "continuous" and name != "powergrading":
+                continue
+            if set(next(iter(s["dimensions"].values()))["by_variant"]) <= {"prior"}:
                 continue
             dim = "overall" if "overall" in s["dimensions"] else None
             prmse = s["dimensions"][dim or next(iter(s["dimensions"]))].get("raters", {}).get(
