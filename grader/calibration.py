@@ -289,10 +289,11 @@ def _fit_boosting(X, y, ctx):
     from sklearn.ensemble import HistGradientBoostingRegressor
 
     c = ctx.cfg
-    gb = HistGradientBoostingRegressor(max_iter=c.boosting_trees, max_depth=c.boosting_depth,
-                                       learning_rate=c.boosting_rate, min_samples_leaf=c.boosting_min_leaf,
-                                       l2_regularization=c.boosting_l2, early_stopping=False,
-                                       random_state=ctx.seed).fit(X, y)
+    with _one_thread():
+        gb = HistGradientBoostingRegressor(max_iter=c.boosting_trees, max_depth=c.boosting_depth,
+                                           learning_rate=c.boosting_rate, min_samples_leaf=c.boosting_min_leaf,
+                                           l2_regularization=c.boosting_l2, early_stopping=False,
+                                           random_state=ctx.seed).fit(X, y)
     trees = []
     for (predictor,) in gb._predictors:  # the fitted trees; leaf values already include the learning rate
         nodes = predictor.nodes
