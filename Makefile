@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: install browser demo test examples clean
+.PHONY: install browser demo test examples validity clean
 
 install: $(STAMP)
 
@@ -40,6 +40,11 @@ examples: install
 	rm -rf reports/examples
 	$(BIN)/python -m grader grade examples/answers/*.md --out reports/examples --no-cache --quiet \
 	  --format json,md,html,csv,junit
+
+# Calibration against human grades on the public datasets (read in place; minutes, not part of `make test`).
+DATASETS ?= ../shared/datasets
+validity: install
+	nice -n 10 $(BIN)/python benchmarks/validity.py --datasets $(DATASETS)
 
 clean:
 	rm -rf $(VENV) reports/*.json reports/*.md reports/*.csv reports/*.html reports/*.xml .pytest_cache

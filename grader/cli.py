@@ -104,11 +104,14 @@ def _parse_dimension_thresholds(values: tuple[str, ...]) -> dict[str, float]:
               help="Worker processes of the local Dask cluster.")
 @click.option("--partition-size", type=click.IntRange(1, 100_000), default=200, show_default=True,
               help="Most answers per Dask task.")
+@click.option("--calibration", "calibration_path", type=click.Path(dir_okay=False), default=None,
+              help="Calibration file (grader calibrate --model): fills each report's grade on the human scale.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary line.")
 def grade_command(paths: tuple[str, ...], rubric_path: str | None, question: str | None, out_dir: str,
                   formats: str, fail_under: float | None, fail_under_dimension: tuple[str, ...],
                   time_plan: str | None, cache_dir: str | None, no_cache: bool, backend: str, engine: str,
-                  scheduler: str | None, workers: int, partition_size: int, quiet: bool) -> None:
+                  scheduler: str | None, workers: int, partition_size: int, calibration_path: str | None,
+                  quiet: bool) -> None:
     """Grade answers (files, folders or globs) and write reports into --out."""
     try:
         fmt_list = _parse_formats(formats)
@@ -124,7 +127,7 @@ def grade_command(paths: tuple[str, ...], rubric_path: str | None, question: str
     try:
         code = _grade(paths, rubric_path, question, out_dir, fmt_list, fail_under, dim_limits, time_plan,
                       cache_dir, no_cache, backend, quiet, engine=engine, scheduler=scheduler, workers=workers,
-                      partition_size=partition_size)
+                      partition_size=partition_size, calibration_path=calibration_path)
     except GraderError as exc:
         _fail(str(exc))
         code = EXIT_ERROR
@@ -141,18 +144,20 @@ def grade_command(paths: tuple[str, ...], rubric_path: str | None, question: str
 
 
 def _grade(paths, rubric_path, question, out_dir, formats, fail_under, dim_limits, time_plan, cache_dir,
-           no_cache, backend, quiet, *, engine="local", scheduler=None, workers=2, partition_size=200) -> int:
+           no_cache, backend, quiet, *, engine="local", scheduler=None, workers=2, partition_size=200,
+           calibration_path=None) -> int:
     from grader.engines import ENGINES, EngineOptions
     from grader.models import RunConfig
     from grader.reports import write_reports
-    from grader.rubric import default_rubric_path, load_rubric
     from grader.thresholds import breaches, check_threshold_names, describe_thresholds, has_thresholds
 
-    rubric = load_rubric(rubric_path or default_rubric_path())
     progress = _show_progress(quiet)
     config = RunConfig(question=question, out_dir=out_dir, formats=tuple(formats), fail_under=fail_under,
                        fail_under_dimension=dim_limits, cache_dir=None if no_cache else _cache_dir(cache_dir),
                        time_plan=time_plan, progress=progress)
+    # The local engine grades with this toolkit; a calibration check needs its embedder's fingerprint.
+    tools = _toolkit(backend, config.cache_dir, progress) if engine == "local" or calibration_path else None
+    rubric, calibrator = _rubric_and_calibrator(rubric_path, calibration_path, tools.embedder if tools else None)
     check_threshold_names(config, rubric)
     bar = None
     if progress:
@@ -167,9 +172,10 @@ def _grade(paths, rubric_path, question, out_dir, formats, fail_under, dim_limit
             bar.update(1)
 
     options = EngineOptions(backend=backend, scheduler=scheduler, workers=workers, partition_size=partition_size,
+                            calibrator=calibrator,
                             on_partition_done=bar.update if bar is not None else None)
     try:
-        result = ENGINES.get(engine)(list(paths), rubric, config, options,
+        result = ENGINES.get(engine)(list(paths), rubric, config, options, tools=tools if engine == "local" else None,
                                       progress=per_answer if bar is not None else None)
     finally:
         if bar is not None:
@@ -188,6 +194,36 @@ def _grade(paths, rubric_path, question, out_dir, formats, fail_under, dim_limit
     if result.failures:
         return EXIT_ERROR
     return EXIT_UNDER_THRESHOLD if under else EXIT_OK
+
+
+def _toolkit(backend: str, cache_dir: str | None, progress: bool):
+    from grader.embed import BACKENDS, EmbeddingCache
+    from grader.pipeline import Toolkit
+    from grader.sections import load_sentencizer
+
+    embedder = BACKENDS.get(backend)(progress=progress)
+    cache = EmbeddingCache(cache_dir, embedder.fingerprint) if cache_dir else None
+    return Toolkit(nlp=load_sentencizer(), embedder=embedder, cache=cache)
+
+
+def _rubric_and_calibrator(rubric_path: str | None, calibration_path: str | None, embedder):
+    """The rubric (a calibration built from a short-answer dataset carries its own, used when no --rubric is
+    given) and the calibrator; a calibration from another model or configuration is refused with the reason."""
+    from grader.rubric import default_rubric_path, load_rubric
+
+    if calibration_path is None:
+        return load_rubric(rubric_path or default_rubric_path()), None
+    from grader.calibration import Calibrator, load_calibration
+    from grader.pipeline import config_hash
+
+    cal = load_calibration(calibration_path, model_fingerprint=embedder.fingerprint)
+    rubric = cal.rubric if cal.rubric is not None and rubric_path is None else load_rubric(
+        rubric_path or default_rubric_path())
+    here = config_hash(rubric, embedder, rubric.default_time_plan)
+    if here != cal.config_hash:
+        raise GraderError(f"calibration fitted with another rubric or configuration (its config {cal.config_hash}, "
+                          f"this run {here}); refit it with `grader calibrate` on this rubric", path=calibration_path)
+    return rubric, Calibrator(cal)
 
 
 @click.group("grader", context_settings={"help_option_names": ["-h", "--help"]})
@@ -226,6 +262,155 @@ def rubric_check(file: str) -> None:
     if problems:
         sys.exit(EXIT_ERROR)
     click.echo(f"{file}: ok")
+
+
+@main.command("calibrate")
+@click.argument("dataset_dir", type=click.Path(file_okay=False))
+@click.option("--cv", "folds", type=click.IntRange(2), default=10, show_default=True, help="Cross-validation folds.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the folds and models.")
+@click.option("--group-by", type=click.Choice(["question", "none"]), default="none", show_default=True,
+              help="question: unseen questions (a question's answers share a fold); none: unseen answers.")
+@click.option("--predictions", "predictions_path", required=True, type=click.Path(dir_okay=False),
+              help="Out-of-fold predictions CSV; the agreement figures go beside it (<stem>.agreement.json).")
+@click.option("--model", "model_path", type=click.Path(dir_okay=False), default=None,
+              help="Also fit on every answer and save the calibration here (JSON), for grade --calibration.")
+@click.option("--rubric", "rubric_path", type=click.Path(dir_okay=False), default=None,
+              help="Rubric for an answer folder (default: rubrics/ml_system_design.yaml).")
+@click.option("--bootstrap", type=click.IntRange(0), default=1000, show_default=True,
+              help="Bootstrap resamples for the 95% intervals (0: none).")
+@click.option("--cache-dir", default=None, help="Embedding cache folder (default: ~/.cache/answer-grader).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the embedding cache.")
+@click.option("--backend", type=click.Choice(KNOWN_BACKENDS), default="torch", show_default=True)
+@click.option("--quiet", "-q", is_flag=True, help="No table on stdout.")
+def calibrate_command(dataset_dir: str, folds: int, seed: int, group_by: str, predictions_path: str,
+                      model_path: str | None, rubric_path: str | None, bootstrap: int, cache_dir: str | None,
+                      no_cache: bool, backend: str, quiet: bool) -> None:
+    """Fit raw scores to human grades with K-fold cross-validation and report the agreement.
+
+    DATASET_DIR is a short-answer folder (questions.csv + answers.csv) or an answer folder (answers/*.md +
+    grades.csv)."""
+    try:
+        _calibrate(dataset_dir, folds, seed, group_by, predictions_path, model_path, rubric_path, bootstrap,
+                   cache_dir, no_cache, backend, quiet)
+    except GraderError as exc:
+        _fail(str(exc))
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_OK)
+
+
+def _calibrate(dataset_dir, folds, seed, group_by, predictions_path, model_path, rubric_path, bootstrap,
+               cache_dir, no_cache, backend, quiet) -> None:
+    import csv
+    import io
+    import json
+    from pathlib import Path
+
+    from grader.agreement import jsonable
+    from grader.agreement_report import calibrate_text
+    from grader.calibration import run_calibrate, save_calibration
+    from grader.datasets import read_dataset
+    from grader.embed import _atomic_write
+    from grader.rubric import load_rubric
+
+    dataset = read_dataset(dataset_dir)
+    tools = _toolkit(backend, None if no_cache else _cache_dir(cache_dir), _show_progress(quiet))
+    rubric = load_rubric(rubric_path) if rubric_path else None
+    run = run_calibrate(dataset, tools, folds=folds, seed=seed, group_by=group_by, rubric=rubric,
+                        fit_model=model_path is not None, n_boot=bootstrap)
+    out = Path(predictions_path)
+    buf = io.StringIO()
+    fields = ["answer_id", "question_id", "fold", "raw_score", "predicted", "human", "dimension", "variant"]
+    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in run.predictions)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(out, buf.getvalue().encode())
+        _atomic_write(out.with_name(out.stem + ".agreement.json"),
+                      (json.dumps(jsonable(run.summary), indent=1) + "\n").encode())
+        if run.calibration is not None:
+            save_calibration(run.calibration, model_path)
+    except OSError as exc:
+        raise GraderError(f"cannot write: {exc.strerror or exc}", path=str(exc.filename or out)) from None
+    if not quiet:
+        click.echo(calibrate_text(jsonable(run.summary)), nl=False)
+
+
+@main.command("agree")
+@click.argument("ratings", type=click.Path(dir_okay=False))
+@click.option("--machine", "machines", multiple=True,
+              help="A rater that is not human (repeatable): left out of the human consensus, gets PRMSE.")
+@click.option("--fail-under", "fail_under", multiple=True, metavar="METRIC=X",
+              help="Exit 1 when a machine's (else any rater's) agreement with the humans is worse than X "
+                   "(repeatable; error metrics such as rmse fail when above X).")
+@click.option("--out", "out_dir", default="reports", show_default=True,
+              help="Writes agreement.json and agreement.html here.")
+@click.option("--bootstrap", type=click.IntRange(0), default=1000, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+def agree_command(ratings: str, machines: tuple[str, ...], fail_under: tuple[str, ...], out_dir: str,
+                  bootstrap: int, seed: int) -> None:
+    """Agreement of every rater with the human consensus and with each other.
+
+    RATINGS is long-form CSV: item_id,rater,dimension,grade (answer_id is accepted for item_id)."""
+    try:
+        code = _agree(ratings, machines, fail_under, out_dir, bootstrap, seed)
+    except GraderError as exc:
+        _fail(str(exc))
+        code = EXIT_ERROR
+    sys.exit(code)
+
+
+def _agree(ratings, machines, fail_under, out_dir, bootstrap, seed) -> int:
+    import json
+    from pathlib import Path
+
+    import numpy as np
+
+    from grader.agreement import METRICS, jsonable, ratings_agreement
+    from grader.agreement_report import agree_html, agree_text
+    from grader.datasets import read_ratings
+    from grader.embed import _atomic_write
+
+    gates = []
+    for spec in fail_under:
+        name, sep, value = spec.partition("=")
+        try:
+            gates.append((METRICS.get(name.strip()), float(value)))
+        except ValueError:
+            raise GraderError(f"--fail-under {spec!r}: expected METRIC=NUMBER") from None
+        if not sep:
+            raise GraderError(f"--fail-under {spec!r}: expected METRIC=NUMBER")
+    data, scale = read_ratings(ratings, machines)
+    known = {r for _, raters, _ in data.values() for r in raters}
+    unknown = sorted(set(machines) - known)
+    if unknown:
+        raise GraderError(f"--machine names rater(s) not in the file: {', '.join(unknown)}", path=ratings)
+    report = {"source": ratings, "scale": scale.model_dump(), "machines": sorted(machines), "dimensions": {}}
+    for dim, (items, raters, grades) in data.items():
+        report["dimensions"][dim] = ratings_agreement(items, raters, np.asarray(grades, dtype=float), scale=scale,
+                                                      machines=machines, n_boot=bootstrap, seed=seed)
+    report = jsonable(report)
+    failures = []
+    for dim, d in report["dimensions"].items():
+        gated = [r for r in d["raters"] if r in machines] or list(d["raters"])
+        for rater in gated:
+            for metric, x in gates:
+                v = d["raters"][rater]["metrics"].get(metric.name)
+                bad = v is None or (v < x if metric.higher_is_better else v > x)
+                if bad:
+                    failures.append(f"{dim}: {rater} {metric.name} "
+                                    f"{'undefined' if v is None else format(v, '.4f')} "
+                                    f"{'under' if metric.higher_is_better else 'over'} {x:g}")
+    report["failures"] = failures
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        _atomic_write(out / "agreement.json", (json.dumps(report, indent=1) + "\n").encode())
+        _atomic_write(out / "agreement.html", agree_html(report).encode())
+    except OSError as exc:
+        raise GraderError(f"cannot write: {exc.strerror or exc}", path=str(out)) from None
+    click.echo(agree_text(report), nl=False)
+    return EXIT_UNDER_THRESHOLD if failures else EXIT_OK
 
 
 def grade_main() -> None:

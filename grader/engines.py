@@ -45,6 +45,7 @@ class EngineOptions:
     partition_size: int = 200
     client: Any = None  # an existing dask.distributed.Client (tests, library use)
     on_partition_done: Callable[[int], None] | None = None  # answers done in a finished partition
+    calibrator: Any = None  # a grader.calibration.Calibrator: fills grades on the human scale
 
 
 def make_toolkit(backend: str, cache_dir: str | None, progress: bool = False) -> Toolkit:
@@ -59,7 +60,7 @@ def make_toolkit(backend: str, cache_dir: str | None, progress: bool = False) ->
 def run_local(paths: Sequence[str], rubric: Rubric, config: RunConfig, options: EngineOptions,
               tools: Toolkit | None = None, progress: Callable | None = None) -> BatchResult:
     tools = tools or make_toolkit(options.backend, config.cache_dir, config.progress)
-    return grade_paths(paths, rubric, config, tools, progress=progress)
+    return grade_paths(paths, rubric, config, tools, progress=progress, calibrator=options.calibrator)
 
 
 @ENGINES.register("dask")
@@ -95,7 +96,7 @@ def run_dask(paths: Sequence[str], rubric: Rubric, config: RunConfig, options: E
         try:
             rubric_vecs = client.submit(_rubric_vectors, rubric, options.backend, config.cache_dir, pure=False)
             [shared] = client.scatter([rubric_vecs.result()], broadcast=True)
-            futures = [client.submit(_grade_partition, part, rubric, config, options.backend, shared,
+            futures = [client.submit(_grade_partition, part, rubric, config, options.backend, shared, options.calibrator,
                                      pure=False, key=f"grade-partition-{i}") for i, part in enumerate(parts)]
             results: list[BatchResult] = []
             for fut in as_completed(futures, loop=client.loop):
@@ -176,7 +177,7 @@ def _rubric_vectors(rubric: Rubric, backend: str, cache_dir: str | None) -> dict
 
 
 def _grade_partition(files: list[str], rubric: Rubric, config: RunConfig, backend: str,
-                     rubric_vecs: dict[str, np.ndarray]) -> BatchResult:
+                     rubric_vecs: dict[str, np.ndarray], calibrator: Any = None) -> BatchResult:
     tools = _worker_toolkit(backend, config.cache_dir)
     shipped = Toolkit(nlp=tools.nlp, embedder=PrecomputedEmbedder(tools.embedder, rubric_vecs), cache=tools.cache)
-    return grade_paths(files, rubric, config, shipped)
+    return grade_paths(files, rubric, config, shipped, calibrator=calibrator)

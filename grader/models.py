@@ -635,6 +635,17 @@ class MistakeHit(Frozen):
     advice: str = ""
 
 
+class CalibrationInfo(Frozen):
+    """How `grade` was obtained: the calibration's config and dataset, the unrounded value per calibrated
+    dimension on the human scale, and the feature variant its model used."""
+
+    config_hash: str
+    dataset: str
+    scale: str
+    values: dict[str, float]
+    variants: dict[str, str]
+
+
 class Report(Frozen):
     schema_version: str = SCHEMA_VERSION
     grader_version: str
@@ -647,6 +658,7 @@ class Report(Frozen):
     detectors: list[DetectorHit]
     time_allocation: TimeAllocation
     mistakes: list[MistakeHit]
+    calibration: CalibrationInfo | None = None
 
     @field_validator("dimensions")
     @classmethod
@@ -666,3 +678,133 @@ class InputFailure(Frozen):
 class BatchResult(Frozen):
     reports: list[Report]
     failures: list[InputFailure]
+
+
+# ------------------------------------------------------------------------------ datasets (calibration input)
+
+ScaleType = Literal["continuous", "ordinal", "binary"]
+
+
+class Scale(Frozen):
+    """The human grading scale of a dataset: grades lie in [min, max]; ordinal and binary grades lie on a grid
+    of `step` from `min`."""
+
+    min: float
+    max: float
+    type: ScaleType
+    step: Positive = 1.0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Scale:
+        if not self.min < self.max:
+            raise ValueError(f"scale min ({self.min:g}) must be below max ({self.max:g})")
+        return self
+
+    @property
+    def discrete(self) -> bool:
+        return self.type in ("ordinal", "binary")
+
+    @property
+    def label(self) -> str:
+        return f"{self.min:g}-{self.max:g} {self.type}"
+
+
+class DatasetQuestion(Frozen):
+    id: str
+    question: str = ""
+    reference: str = ""
+
+
+class GradedAnswer(Frozen):
+    """One human-graded answer: `grades` is the consensus per dimension (the dataset's score, or the mean of
+    its raters), `ratings` each rater's grade per dimension where the dataset has them."""
+
+    id: str
+    question_id: str
+    answer: Answer
+    grades: dict[str, float]
+    ratings: dict[str, dict[str, float]] = {}
+    split: str | None = None
+    label: str | None = None
+
+
+class Dataset(Frozen):
+    name: str
+    kind: Literal["short_answer", "answer_folder"]
+    path: str
+    fingerprint: str = Field(description="SHA-256 over the files read")
+    scale: Scale
+    dimensions: list[str]
+    questions: list[DatasetQuestion]
+    answers: list[GradedAnswer]
+
+
+# ------------------------------------------------------------------------------------------- calibration
+
+
+class CalibrationConfig(Frozen):
+    """How raw pipeline output becomes features and which models compete for each dimension. One
+    configuration for every dataset: nothing here is tuned per dataset. Recorded in the calibration file."""
+
+    thresholds: list[Unit] = Field(default=[0.5, 0.6, 0.7, 0.8], min_length=1,
+                                   description="coverage of key points at these cosine similarities")
+    neighbours_k: int = Field(default=10, ge=1, description="graded neighbours averaged by the k-NN feature")
+    neighbours_min: int = Field(default=3, ge=1, description="graded answers a question needs for k-NN")
+    neighbour_temperature: Positive = Field(default=0.05, description="k-NN weights exp(similarity / T)")
+    neighbour_folds: int = Field(default=10, ge=2, description="training rows get k-NN features out of fold")
+    neighbour_ridge: Positive = Field(default=0.3, description="ridge penalty of the kernel ridge on neighbours")
+    neighbour_kernel_power: int = Field(default=3, ge=1, description="kernel = cosine ** power (sharper when > 1)")
+    lexical_ngrams: tuple[int, int] = Field(default=(2, 4), description="character n-grams of lexical neighbours")
+    candidates: list[Literal["isotonic", "ridge", "logistic", "boosting", "blend"]] = Field(
+        default=["isotonic", "ridge", "logistic", "boosting", "blend"], min_length=1)
+    inner_folds: int = Field(default=5, ge=2, description="folds of the model-selection CV")
+    ridge_alphas: list[Positive] = [0.01, 0.1, 1.0, 10.0, 100.0, 1000.0]
+    logistic_c: Positive = 1.0
+    boosting_trees: int = Field(default=100, ge=1)
+    boosting_depth: int = Field(default=3, ge=1)
+    boosting_rate: Positive = 0.1
+    boosting_min_leaf: int = Field(default=20, ge=1)
+    boosting_l2: NonNegative = 1.0
+
+
+class FittedEstimator(Frozen):
+    """One fitted model as plain numbers (no pickle): `predict` in grader.calibration reads it back."""
+
+    kind: Literal["constant", "isotonic", "ridge", "logistic", "boosting", "blend"]
+    features: list[str]
+    params: dict[str, object]
+    cv_mse: dict[str, float] = Field(default={}, description="model-selection CV error of every candidate")
+
+
+class DimensionModel(Frozen):
+    dimension: str
+    raw: str = Field(description="the raw pipeline score reported beside the grade")
+    variants: dict[str, FittedEstimator] = Field(
+        description="by available features: reference+neighbours, reference, neighbours, prior")
+
+
+class NeighbourSet(Frozen):
+    """The graded answers k-NN features look up: rubric question id, grades on the 0..1 scale per dimension,
+    and the answer vectors (float16, base64, row-major)."""
+
+    question_ids: list[str]
+    grades: dict[str, list[float]] = Field(description="per dimension; -1 where not graded")
+    texts: list[str]
+    dim: int
+    vectors: str
+
+
+class Calibration(Frozen):
+    kind: Literal["answer-grader-calibration"] = "answer-grader-calibration"
+    format_version: Literal["1"] = "1"
+    grader_version: str
+    feature_version: str
+    config_hash: str
+    model: str = Field(description="embedder fingerprint")
+    rubric: Rubric | None = Field(default=None, description="the rubric, when it was built from a dataset")
+    dataset: dict[str, str | int]
+    scale: Scale
+    config: CalibrationConfig
+    selection: dict[str, str | int]
+    dimensions: dict[str, DimensionModel]
+    neighbours: NeighbourSet

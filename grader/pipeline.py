@@ -9,7 +9,9 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from grader import __version__
 from grader.coverage import compute_coverage
@@ -30,6 +32,10 @@ from grader.stages import infer_stages, prototype_texts, stage_prototypes
 from grader.substance import assess_sentences
 from grader.timing import allocate_time
 
+if TYPE_CHECKING:
+    from grader.calibration import Calibrator
+    from grader.models import CalibrationConfig
+
 DECIMALS = 4
 
 
@@ -49,7 +55,8 @@ def config_hash(rubric: Rubric, embedder: Embedder, plan: str) -> str:
 
 
 def grade_paths(paths: Sequence[str], rubric: Rubric, config: RunConfig, tools: Toolkit,
-                progress: Callable[[Sequence[Any]], Any] | None = None) -> BatchResult:
+                progress: Callable[[Sequence[Any]], Any] | None = None,
+                calibrator: Calibrator | None = None) -> BatchResult:
     """Grade every answer that `paths` names; unreadable ones become `InputFailure`s."""
     files, errors = expand_paths(list(paths))
     failures = [InputFailure(path=e.path or "", message=str(e)) for e in errors]
@@ -59,13 +66,14 @@ def grade_paths(paths: Sequence[str], rubric: Rubric, config: RunConfig, tools: 
             answers.append(read_answer(f, max_bytes=config.max_bytes))
         except GraderError as exc:
             failures.append(InputFailure(path=f.as_posix(), message=str(exc)))
-    result = grade_answers(answers, rubric, config, tools, progress=progress)
+    result = grade_answers(answers, rubric, config, tools, progress=progress, calibrator=calibrator)
     return BatchResult(reports=result.reports,
                        failures=sorted(failures + result.failures, key=lambda x: x.path))
 
 
 def grade_answers(answers: Sequence[Answer], rubric: Rubric, config: RunConfig, tools: Toolkit,
-                  progress: Callable[[Sequence[Any]], Any] | None = None) -> BatchResult:
+                  progress: Callable[[Sequence[Any]], Any] | None = None,
+                  calibrator: Calibrator | None = None) -> BatchResult:
     plan = config.time_plan or rubric.default_time_plan
     if plan not in rubric.time_plans:
         raise GraderError(f"unknown time plan {plan!r}; the rubric has {', '.join(sorted(rubric.time_plans))}")
@@ -78,12 +86,59 @@ def grade_answers(answers: Sequence[Answer], rubric: Rubric, config: RunConfig, 
     failures: list[InputFailure] = []
     for sa, lem in (progress(list(zip(sectioned, per_answer))) if progress else zip(sectioned, per_answer)):
         try:
-            reports.append(grade_sectioned(sa, rubric, config, table, tools.embedder, chash, plan,
-                                           lemmas=lem, detectors=detectors))
+            report = grade_sectioned(sa, rubric, config, table, tools.embedder, chash, plan,
+                                     lemmas=lem, detectors=detectors)
+            if calibrator is not None:
+                report = _calibrated(report, sa, rubric, table, calibrator)
+            reports.append(report)
         except GraderError as exc:
             failures.append(InputFailure(path=sa.answer.path, message=str(exc)))
     return BatchResult(reports=sorted(reports, key=lambda r: r.answer.path),
                        failures=sorted(failures, key=lambda x: x.path))
+
+
+def featurize_answers(answers: Sequence[Answer], question_ids: Sequence[str | None], rubric: Rubric,
+                      tools: Toolkit, cfg: CalibrationConfig) -> list[tuple[str, dict[str, float] | None, np.ndarray]]:
+    """Calibration inputs per answer, through the same stages as grading: (rubric question id, reference
+    features, answer vector). `question_ids[i]` None: the question has no key points (vector only); "": detect
+    the question from the text as `grade` does."""
+    from grader.calibration import answer_features, answer_vector
+
+    sectioned, table = parse_and_embed(answers, rubric, tools)
+    out: list[tuple[str, dict[str, float] | None, np.ndarray]] = []
+    for sa, qid in zip(sectioned, question_ids):
+        vector = answer_vector(sa, table)
+        if qid is None:
+            out.append(("", None, vector))
+            continue
+        if not qid:
+            qid = choose_question(sa, rubric, table).question_id if sa.sentences else rubric.questions[0].id
+        out.append((qid, answer_features(sa, rubric.question(qid), rubric, table, cfg), vector))
+    return out
+
+
+def _calibrated(report: Report, sa: SectionedAnswer, rubric: Rubric, table: EmbeddingTable,
+                calibrator: Calibrator) -> Report:
+    """The report with `grade` filled on the human scale (and the unrounded values in `calibration`)."""
+    from grader.calibration import answer_features, answer_vector
+    from grader.models import CalibrationInfo
+
+    question = rubric.question(report.answer.question_id)
+    applied = calibrator.apply(question.id, sa.answer.text,
+                               answer_features(sa, question, rubric, table, calibrator.cal.config),
+                               answer_vector(sa, table))
+    scale = calibrator.cal.scale
+    dims = dict(report.dimensions)
+    overall = report.overall
+    for name, a in applied.items():
+        if name in dims:
+            dims[name] = dims[name].model_copy(update={"grade": a.grade})
+        if name == "overall" or (len(dims) == 1 and name in dims):
+            overall = overall.model_copy(update={"grade": a.grade, "scale": scale.label})
+    info = CalibrationInfo(config_hash=calibrator.cal.config_hash, dataset=str(calibrator.cal.dataset["name"]),
+                           scale=scale.label, values={k: _r(a.value) for k, a in applied.items()},
+                           variants={k: a.variant for k, a in applied.items()})
+    return report.model_copy(update={"overall": overall, "dimensions": dims, "calibration": info})
 
 
 def parse_and_embed(answers: Sequence[Answer], rubric: Rubric,

@@ -6,6 +6,8 @@ answers) are relative to the rubric file's folder.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +15,11 @@ import yaml
 from pydantic import ValidationError
 
 from grader.errors import GraderError
-from grader.models import Rubric
+from grader.models import DatasetQuestion, Rubric
 
 DEFAULT_RUBRIC = Path(__file__).resolve().parent.parent / "rubrics" / "ml_system_design.yaml"
+SHORT_ANSWER_RUBRIC = DEFAULT_RUBRIC.parent / "short_answer.yaml"
+_BULLET = re.compile(r"^\s*(?:[-*•+]|\d+[.)]|[a-z][.)])\s+", re.IGNORECASE)
 
 
 def default_rubric_path() -> Path:
@@ -108,3 +112,47 @@ def _file_problems(rubric: Rubric, base: Path) -> list[str]:
 def golden_answer_paths(rubric: Rubric, rubric_path: str | Path, question_id: str) -> list[Path]:
     base = Path(rubric_path).parent
     return [base / rel for rel in rubric.question(question_id).golden_answers]
+
+
+def short_answer_rubric(questions: Sequence[DatasetQuestion], nlp: Any,
+                        template: str | Path = SHORT_ANSWER_RUBRIC) -> tuple[Rubric, dict[str, str]]:
+    """The generic single-stage, single-dimension rubric for a short-answer dataset, built in memory from the
+    template's stages, dimension and thresholds plus one question per dataset question with a reference answer:
+    its key points are the reference's lines, ';'-separated alternatives and sentences.
+
+    Returns the rubric and the map dataset question id -> rubric question id (rubric ids are lower-case
+    identifiers: `TC_10.1` -> `tc_10_1`, made unique with a suffix when two ids collide).
+    """
+    base = load_rubric(template)
+    ids = rubric_question_ids([q.id for q in questions])
+    stage = base.stage_ids[0]
+    pieces = [[p for p in (_BULLET.sub("", x).strip() for line in q.reference.splitlines() for x in line.split(";"))
+               if re.search(r"\w", p)] for q in questions]
+    flat = [p for ps in pieces for p in ps]
+    sentences = iter([[" ".join(s.text.split()) for s in doc.sents if re.search(r"\w", s.text)]
+                      for doc in nlp.pipe(flat, batch_size=256)])
+    built = []
+    for q, ps in zip(questions, pieces):
+        points = list(dict.fromkeys(s for _ in ps for s in next(sentences)))
+        if not points:
+            continue
+        built.append({"id": ids[q.id], "title": " ".join(q.question.split())[:120] or q.id,
+                      "prompt": q.question, "key_points": {stage: [{"id": f"p{i + 1}", "text": t}
+                                                                  for i, t in enumerate(points)]}})
+    data = base.model_dump(mode="json") | {"questions": built}
+    return Rubric.model_validate(data), {q.id: ids[q.id] for q in questions}
+
+
+def rubric_question_ids(ids: Sequence[str]) -> dict[str, str]:
+    """Dataset question ids -> distinct rubric identifiers (`^[a-z0-9][a-z0-9_]*$`)."""
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for qid in ids:
+        stem = re.sub(r"[^a-z0-9]+", "_", qid.lower()).strip("_") or "q"
+        name, n = stem, 1
+        while name in used:
+            n += 1
+            name = f"{stem}_{n}"
+        used.add(name)
+        out[qid] = name
+    return out
