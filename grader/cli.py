@@ -44,6 +44,20 @@ def _terminate_as_interrupt() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
+EXIT_INTERRUPTED = 130
+
+
+def _exit_interrupted() -> None:
+    """Exit 130 after an interrupt, always. A plain sys.exit(130) was not enough: once in CI the process printed
+    our message and then died by SIGINT (exit -2). CPython re-kills itself with SIGINT after finalising when it
+    has marked a KeyboardInterrupt as unhandled, which can happen when the interrupt passes through code run via
+    the C API (our best explanation; not reproduced on a quiet machine). Reports were written atomically before
+    this point, so skipping finalisation loses nothing."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(EXIT_INTERRUPTED)
+
+
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
@@ -133,13 +147,15 @@ def grade_command(paths: tuple[str, ...], rubric_path: str | None, question: str
         code = EXIT_ERROR
     except KeyboardInterrupt:
         _fail("interrupted; no report was left half-written")
-        code = 130
+        code = EXIT_INTERRUPTED
     except Exception:  # a bug, not bad input: keep the traceback, but never exit 1 ("graded, too low")
         import traceback
 
         traceback.print_exc()
         _fail("internal error (the traceback above is a bug: please report it)")
         code = EXIT_ERROR
+    if code == EXIT_INTERRUPTED:
+        _exit_interrupted()
     sys.exit(code)
 
 
