@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: install browser demo test examples validity clean
+.PHONY: install browser demo test examples validity bench clean
 
 install: $(STAMP)
 
@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install torch==2.13.0
 	$(PIP) install -c constraints.txt -e ".[test,dask]"
+	$(BIN)/python -m grader.onnx_backend
 	@touch $@
 
 # The browser tests drive Debian's chromium (never a downloaded browser). Installed here when missing and

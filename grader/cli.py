@@ -18,7 +18,10 @@ from grader.errors import EXIT_ERROR, EXIT_OK, EXIT_UNDER_THRESHOLD, GraderError
 DEFAULT_FORMATS = "json,md,html,csv"
 # Kept equal to the registries' names by a test (importing the registries here would slow --help down).
 KNOWN_FORMATS = ("json", "md", "html", "csv", "junit")
-KNOWN_BACKENDS = ("torch", "hashing")
+KNOWN_BACKENDS = ("torch", "onnx", "onnx-int8", "hashing")
+# Chosen by measurement (benchmarks/backend_agreement.py, benchmarks/PERFORMANCE.md): the fastest backend whose
+# scores stay within 0.01 of torch's. Kept equal to grader.embed.DEFAULT_BACKEND by a test.
+DEFAULT_BACKEND = "onnx"
 KNOWN_ENGINES = ("local", "dask")
 
 
@@ -109,8 +112,9 @@ def _parse_dimension_thresholds(values: tuple[str, ...]) -> dict[str, float]:
 @click.option("--time-plan", default=None, help="Rubric time plan (default: the rubric's default).")
 @click.option("--cache-dir", default=None, help="Embedding cache folder (default: ~/.cache/answer-grader).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the embedding cache.")
-@click.option("--backend", type=click.Choice(KNOWN_BACKENDS), default="torch", show_default=True,
-              help="Embedding backend; 'hashing' is a model-free word-overlap stand-in for tests and smoke runs.")
+@click.option("--backend", type=click.Choice(KNOWN_BACKENDS), default=DEFAULT_BACKEND, show_default=True,
+              help="Embedding backend: onnx (fp32, same scores as torch, faster), onnx-int8 (fastest, scores move "
+                   "by up to 0.1), torch (the reference); 'hashing' is a model-free word-overlap stand-in for tests.")
 @click.option("--engine", type=click.Choice(KNOWN_ENGINES), default="local", show_default=True,
               help="Run in this process, or on a Dask cluster (pip install 'answer-grader[dask]').")
 @click.option("--scheduler", default=None, help="Dask scheduler address (tcp://host:8786); default: a local cluster.")
@@ -296,7 +300,7 @@ def rubric_check(file: str) -> None:
               help="Bootstrap resamples for the 95% intervals (0: none).")
 @click.option("--cache-dir", default=None, help="Embedding cache folder (default: ~/.cache/answer-grader).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the embedding cache.")
-@click.option("--backend", type=click.Choice(KNOWN_BACKENDS), default="torch", show_default=True)
+@click.option("--backend", type=click.Choice(KNOWN_BACKENDS), default=DEFAULT_BACKEND, show_default=True)
 @click.option("--quiet", "-q", is_flag=True, help="No table on stdout.")
 def calibrate_command(dataset_dir: str, folds: int, seed: int, group_by: str, predictions_path: str,
                       model_path: str | None, rubric_path: str | None, bootstrap: int, cache_dir: str | None,

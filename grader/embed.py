@@ -28,6 +28,8 @@ from grader.errors import GraderError
 from grader.registry import Registry
 
 MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+#: The backend `grade` uses unless told otherwise: chosen by measurement (benchmarks/PERFORMANCE.md).
+DEFAULT_BACKEND = "onnx"
 _PAD_MULTIPLE = 16
 
 
@@ -145,6 +147,19 @@ class HashingEmbedder:
 BACKENDS: Registry = Registry("embedding backend")
 BACKENDS.register("torch")(lambda progress=False: SentenceTransformerEmbedder(progress=progress))
 BACKENDS.register("hashing")(lambda progress=False: HashingEmbedder())
+
+
+def _onnx(variant: str):
+    def factory(progress: bool = False):
+        from grader.onnx_backend import OnnxEmbedder
+
+        return OnnxEmbedder(variant, progress=progress)
+
+    return factory
+
+
+BACKENDS.register("onnx")(_onnx("fp32"))
+BACKENDS.register("onnx-int8")(_onnx("int8"))
 
 
 class EmbeddingCache:

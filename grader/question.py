@@ -11,6 +11,8 @@ the generic stage rubric (`Rubric.generic_question`); the closest question is st
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 
 from grader.embed import EmbeddingTable
@@ -18,8 +20,9 @@ from grader.errors import GraderError
 from grader.models import GENERIC_QUESTION_ID, QuestionChoice, Rubric, SectionedAnswer
 
 
-def question_texts(rubric: Rubric) -> list[str]:
-    return [t for q in rubric.questions for t in (q.title, q.prompt, *q.aliases)]
+def question_texts(rubric: Rubric, ids: Collection[str] | None = None) -> list[str]:
+    """Titles, prompts and aliases of the rubric's questions (of those in `ids`, when given)."""
+    return [t for q in rubric.questions if ids is None or q.id in ids for t in (q.title, q.prompt, *q.aliases)]
 
 
 def choose_question(answer: SectionedAnswer, rubric: Rubric, table: EmbeddingTable,

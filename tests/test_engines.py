@@ -107,7 +107,7 @@ def test_dask_with_the_real_model_gives_local_bytes(tmp_path, cluster_client, de
     from grader.pipeline import Toolkit
 
     paths = [str(p) for p in sorted((ROOT / "examples" / "answers").glob("*.md"))]
-    dask = run_dask(paths, default_rubric, RunConfig(), EngineOptions(backend="torch", client=cluster_client))
+    dask = run_dask(paths, default_rubric, RunConfig(), EngineOptions(client=cluster_client))
     local = run_local(paths, default_rubric, RunConfig(), EngineOptions(),
                       tools=Toolkit(nlp=nlp, embedder=real_embedder))
     _same_bytes(tmp_path, local, dask)

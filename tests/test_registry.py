@@ -1,5 +1,6 @@
 import pytest
 
+from grader import cli
 from grader.cli import KNOWN_BACKENDS, KNOWN_ENGINES, KNOWN_FORMATS
 from grader.engines import ENGINES
 from grader.embed import BACKENDS
@@ -28,6 +29,10 @@ def test_cli_choices_match_registries():
     assert sorted(KNOWN_FORMATS) == FORMATS.names()
     assert sorted(KNOWN_BACKENDS) == BACKENDS.names()
     assert sorted(KNOWN_ENGINES) == ENGINES.names()
+    from grader.embed import DEFAULT_BACKEND
+    from grader.engines import EngineOptions
+
+    assert cli.DEFAULT_BACKEND == DEFAULT_BACKEND == EngineOptions().backend
 
 
 def test_grader_error_is_one_line():
