@@ -96,9 +96,9 @@ def _spawn(args, **kw):
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **kw)
 
 
-def wait_until_grading(proc, marker="libtorch", timeout=60.0):
+def wait_until_grading(proc, marker="/spacy/", timeout=60.0):
     """Block until the child has entered the grading code (a native library it imports only inside the CLI's
-    guarded block is mapped: torch's for a local run), so a signal sent now tests our handling, not the
+    guarded block is mapped: spaCy's for a local run), so a signal sent now tests our handling, not the
     interpreter's start-up."""
     import time
 
