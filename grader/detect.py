@@ -11,7 +11,7 @@ decided later, in `grader.substance`; what it earns, in `concept_hits`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from grader.detectors import KINDS, Compiled, LemmaSentence, Span, Term, find_sequence, forms, strip_joiners
@@ -43,18 +43,38 @@ class _Detector:
 class CompiledDetectors:
     detectors: tuple[_Detector, ...]
     negation: NegationConfig | None
+    # token form -> detectors that may match a sentence containing it; `always`: detectors without triggers
+    index: dict[str, frozenset[int]] = field(default_factory=dict)
+    always: frozenset[int] = frozenset()
+
+    def candidates(self, sentence: LemmaSentence) -> list[int]:
+        """The detectors worth running on a sentence, in rubric order (a sentence meets a handful, not 41)."""
+        found = set(self.always)
+        index = self.index
+        for fs in sentence.forms:
+            for f in fs:
+                hit = index.get(f)
+                if hit:
+                    found |= hit
+        return sorted(found)
 
 
 def lemma_sentences(texts: Sequence[str], nlp: Any) -> list[LemmaSentence]:
     """Lower-cased texts -> tokens, lookup lemmas, stop-word and number flags (one `nlp.pipe` pass)."""
+    from spacy.attrs import IDX, IS_SPACE, IS_STOP, LEMMA, LIKE_NUM, ORTH
+
+    strings = nlp.vocab.strings
     out = []
-    for doc in nlp.pipe([t.lower() for t in texts], batch_size=512):
-        toks = [t for t in doc if not t.is_space]
+    # Token attributes as one array per doc (Token objects cost more than the tokenizer itself).
+    for doc in nlp.pipe([t.lower() for t in texts], batch_size=512, disable=["sentencizer"]):
+        rows = [r for r in doc.to_array([ORTH, LEMMA, IDX, IS_STOP, LIKE_NUM, IS_SPACE]).tolist() if not r[5]]
+        words = tuple(strings[r[0]] for r in rows)
         out.append(LemmaSentence(
-            text=doc.text, words=tuple(t.text for t in toks),
-            lemmas=tuple(t.lemma_ or t.text for t in toks), offsets=tuple(t.idx for t in toks),
-            stop=tuple(t.is_stop and not t.like_num for t in toks),
-            digit=tuple(t.text[:1].isdigit() for t in toks)))
+            text=doc.text, words=words,
+            lemmas=tuple((strings[r[1]] if r[1] else "") or w for r, w in zip(rows, words)),
+            offsets=tuple(r[2] for r in rows),
+            stop=tuple(bool(r[3]) and not r[4] for r in rows),
+            digit=tuple(w[:1].isdigit() for w in words)))
     return out
 
 
@@ -64,6 +84,9 @@ def compile_detectors(rubric: Rubric, nlp: Any) -> CompiledDetectors:
     for d in rubric.detectors:
         phrases += d.requires + d.excludes
     cache: dict[str, Term] = {}
+    texts = sorted({t for d in rubric.detectors for m in d.match for t in _strings(m.params)} | set(phrases))
+    for text, s in zip(texts, lemma_sentences(texts, nlp)):  # one pipe for every phrase, not one each
+        cache[text] = tuple(forms(w, w) | forms(w, lemma) for w, lemma in zip(s.words, s.lemmas))
 
     def lemmatize(text: str) -> Term:
         if text not in cache:
@@ -79,14 +102,37 @@ def compile_detectors(rubric: Rubric, nlp: Any) -> CompiledDetectors:
             spec=d, matchers=matchers,
             requires=tuple(strip_joiners(lemmatize(t)) for t in d.requires),
             excludes=tuple(strip_joiners(lemmatize(t)) for t in d.excludes)))
-    return CompiledDetectors(tuple(compiled), rubric.detection.negation if rubric.detection else None)
+    index: dict[str, set[int]] = {}
+    always: set[int] = set()
+    for i, det in enumerate(compiled):
+        triggers = [getattr(m, "triggers", None) for m in det.matchers]
+        if any(t is None for t in triggers):
+            always.add(i)
+            continue
+        for t in triggers:
+            for f in t:
+                index.setdefault(f, set()).add(i)
+    return CompiledDetectors(tuple(compiled), rubric.detection.negation if rubric.detection else None,
+                             {f: frozenset(ids) for f, ids in index.items()}, frozenset(always))
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string inside a kind's params (phrases, group terms; regex patterns too, harmlessly)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, (list, tuple)):
+        return [s for v in value for s in _strings(v)]
+    return []
 
 
 def find_mentions(sentence: LemmaSentence, detectors: CompiledDetectors) -> list[Mention]:
     """Every detector's mentions in one sentence, in detector order then position; overlapping spans of one
     detector are merged."""
     out: list[Mention] = []
-    for det in detectors.detectors:
+    for i in detectors.candidates(sentence):
+        det = detectors.detectors[i]
         spans = sorted({sp for m in det.matchers for sp in m.find(sentence)})
         if not spans:
             continue

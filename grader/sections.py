@@ -17,6 +17,9 @@ fix. Sentences keep character offsets into `Answer.text`.
 
 from __future__ import annotations
 
+import bisect
+import functools
+
 import html as html_lib
 import re
 from collections.abc import Sequence
@@ -76,9 +79,11 @@ def split_sections(answers: Sequence[Answer], stages: Sequence[Stage], nlp: Any,
     `nlp.pipe` once. A sentence whose heading names exactly one stage has that stage (method `heading`)."""
     parsed = [_transcript_blocks(a) if a.is_transcript else _blocks(a.text, stages, config) for a in answers]
     flat = [b for blocks, _ in parsed for b in blocks]
-    doc_iter = iter(nlp.pipe([b.text for b in flat], batch_size=256))
+    # sentences only: the lemmatizer runs later, on lower-cased sentences (grader.detect)
+    doc_iter = iter(nlp.pipe([b.text for b in flat], batch_size=256, disable=["lemmatizer"]))
     out: list[SectionedAnswer] = []
     for answer, (blocks, headings) in zip(answers, parsed):
+        words = _WordIndex(answer.text)
         sentences: list[Sentence] = []
         timed = [s for s in answer.segments if s.t_start is not None]
         for block in blocks:
@@ -89,7 +94,7 @@ def split_sections(answers: Sequence[Answer], stages: Sequence[Stage], nlp: Any,
                     text = " ".join(piece.split())
                     if not _WORD.search(text):
                         continue
-                    start, end = _locate(answer.text, text, cursor, block.end)
+                    start, end = words.locate(text, cursor, block.end)
                     cursor = max(cursor, end)
                     t0, t1 = _times(start, end, timed) if timed else (None, None)
                     index = _segment_index(start, answer.segments) if answer.is_transcript else block.index
@@ -107,21 +112,26 @@ def split_sections(answers: Sequence[Answer], stages: Sequence[Stage], nlp: Any,
 def stages_of_heading(heading: str, stages: Sequence[Stage]) -> tuple[str, ...]:
     """Every stage a heading names, in rubric order: phrase matches are taken longest first and may not
     overlap, so "Training data generation" is only data, while "Model + training" is model and training."""
+    return _stages_of_heading(heading, tuple((s.id, tuple(s.headings)) for s in stages))
+
+
+@functools.lru_cache(maxsize=4096)  # a batch repeats its headings ("Data", "Model", ...) many times
+def _stages_of_heading(heading: str, stages: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[str, ...]:
     norm = _normalize(heading)
     found: list[tuple[int, int, int, str]] = []  # (-words, start, end, stage)
-    for stage in stages:
-        for phrase in stage.headings:
+    for stage_id, phrases in stages:
+        for phrase in phrases:
             p = _normalize(phrase)
             if p:
                 for m in re.finditer(rf"(?<!\w){re.escape(p)}s?(?!\w)", norm):
-                    found.append((-len(p.split()), m.start(), m.end(), stage.id))
+                    found.append((-len(p.split()), m.start(), m.end(), stage_id))
     taken: list[tuple[int, int]] = []
     named: set[str] = set()
     for _, a, b, stage in sorted(found):
         if all(b <= x or a >= y for x, y in taken):
             taken.append((a, b))
             named.add(stage)
-    return tuple(s.id for s in stages if s.id in named)
+    return tuple(s for s, _ in stages if s in named)
 
 
 def stage_of_heading(heading: str, stages: Sequence[Stage]) -> str | None:
@@ -548,6 +558,44 @@ def _time_at(pos: int, segments: list[Segment], *, end: bool = False) -> float |
 def _normalize(text: str) -> str:
     text = text.lower().replace("&", " and ").replace("+", " and ")
     return " ".join(_WORD.findall(text.replace("_", " ")))
+
+
+class _WordIndex:
+    """The words of an answer's text with their offsets, found once, so that locating each sentence is a short
+    scan from the cursor (no regex compiled per sentence: that cost 0.3 ms a sentence)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        found = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
+        self.starts = [s for s, _, _ in found]
+        self.ends = [e for _, e, _ in found]
+        self.words = [w for _, _, w in found]
+
+    def _find(self, seq: list[str], i: int, hi: int) -> int | None:
+        """The first token index >= i where `seq` starts, its last word ending by `hi`."""
+        words, ends, k = self.words, self.ends, len(seq)
+        first = seq[0]
+        while i + k <= len(words) and ends[i + k - 1] <= hi:
+            if words[i] == first and words[i:i + k] == seq:
+                return i
+            i += 1
+        return None
+
+    def locate(self, sentence: str, lo: int, hi: int) -> tuple[int, int]:
+        """Offsets of `sentence` (markup stripped) in `text[lo:hi]`, tolerant of markup between words: the first
+        run of its words (whole words, in order, anything non-word between them) from `lo`. Falls back to the
+        regex search when the words do not line up with the text's (text split inside a word)."""
+        words = _WORD.findall(sentence)
+        if not words:
+            return lo, lo
+        i = self._find(words[:6], bisect.bisect_left(self.starts, lo), hi)
+        if i is None:
+            return _locate(self.text, sentence, lo, hi)
+        tail_words = words[-3:]
+        j = self._find(tail_words, i, hi)
+        end = self.ends[j + len(tail_words) - 1] if j is not None else self.ends[i + min(len(words), 6) - 1]
+        tail = _TAIL.match(self.text, end, hi)
+        return self.starts[i], tail.end() if tail else end
 
 
 def _locate(text: str, sentence: str, lo: int, hi: int) -> tuple[int, int]:

@@ -10,11 +10,11 @@ position": {debias, correct} near {position, slot}). Terms are phrases, lemmatiz
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from grader.detectors import Kind, LemmaSentence, Span, Term, find_sequence, register, strip_joiners
+from grader.detectors import Kind, LemmaSentence, Span, Term, TermIndex, find_sequence, register, strip_joiners
 
 
 class NearParams(BaseModel):
@@ -27,12 +27,19 @@ class NearParams(BaseModel):
 class _Near:
     groups: tuple[tuple[Term, ...], ...]
     window: int
+    indexes: tuple[TermIndex, ...] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "indexes", tuple(TermIndex(g) for g in self.groups))
 
     def find(self, sentence: LemmaSentence) -> list[Span]:
         fs = sentence.forms
-        found = [sorted({sp for term in g for sp in find_sequence(sentence, term, fs)}) for g in self.groups]
-        if not all(found):
-            return []
+        found = []
+        for index in self.indexes:
+            spans = sorted({sp for term in index.candidates(sentence) for sp in find_sequence(sentence, term, fs)})
+            if not spans:
+                return []
+            found.append(spans)
         out: list[Span] = []
         for anchor in sorted({sp for spans in found for sp in spans}):
             lo = anchor[0]
@@ -48,6 +55,11 @@ class _Near:
                     if not out or span[0] >= out[-1][1]:
                         out.append(span)
         return out
+
+    @property
+    def triggers(self) -> frozenset[str]:
+        """A match needs a term of every group, so one of the smallest group's first-token forms."""
+        return min((i.first_forms for i in self.indexes), key=len, default=frozenset())
 
 
 def compile_near(params: NearParams, lemmatize: Callable[[str], Term]) -> _Near:

@@ -11,11 +11,11 @@ negative", "negatives sampled" does not; hyphens and slashes between words are o
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from grader.detectors import Kind, LemmaSentence, Span, Term, find_sequence, register, strip_joiners
+from grader.detectors import Kind, LemmaSentence, Span, Term, TermIndex, find_sequence, register, strip_joiners
 
 
 class PhraseParams(BaseModel):
@@ -26,10 +26,19 @@ class PhraseParams(BaseModel):
 @dataclass(frozen=True)
 class _Phrases:
     terms: tuple[Term, ...]
+    index: TermIndex = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "index", TermIndex(self.terms))
 
     def find(self, sentence: LemmaSentence) -> list[Span]:
         fs = sentence.forms
-        return [span for term in self.terms for span in find_sequence(sentence, term, fs)]
+        return [span for term in self.index.candidates(sentence) for span in find_sequence(sentence, term, fs)]
+
+    @property
+    def triggers(self) -> frozenset[str]:
+        """A match needs one of these forms in the sentence (each phrase's first token)."""
+        return self.index.first_forms
 
 
 def compile_phrase(params: PhraseParams, lemmatize: Callable[[str], Term]) -> _Phrases:
