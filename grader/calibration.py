@@ -741,6 +741,7 @@ class Calibrator:
         qids = np.asarray(cal.neighbours.question_ids)
         self._by_question = {q: np.flatnonzero(qids == q) for q in np.unique(qids)} if len(qids) else {}
         self._grades = {d: np.asarray(g, dtype=np.float64) for d, g in cal.neighbours.grades.items()}
+        self._texts = np.asarray(cal.neighbours.texts, dtype=object)
         self._lexical: dict[str, object] = {}
 
     def apply(self, question_id: str, text: str, features: dict[str, float] | None,
@@ -756,8 +757,11 @@ class Calibrator:
             nb_lex = self._lexical[question_id]
             lex_row = lexical_vectors([text], cfg)
         out: dict[str, Applied] = {}
+        # An answer is never its own neighbour: the model learnt its neighbour features out of fold, so an answer
+        # that was in the training set would otherwise meet itself at similarity 1 (features it never saw).
+        other = self._texts[idx] != text if len(idx) else np.zeros(0, dtype=bool)
         for dim, model in self.cal.dimensions.items():
-            keep = self._grades[dim][idx] >= 0 if len(idx) else np.zeros(0, dtype=bool)
+            keep = (self._grades[dim][idx] >= 0) & other if len(idx) else np.zeros(0, dtype=bool)
             nb = np.zeros((1, len(NEIGHBOUR_FEATURES)))
             if keep.any():
                 nv, nl = self._vectors[idx[keep]], nb_lex[np.flatnonzero(keep)]

@@ -292,3 +292,26 @@ def test_answer_folder_needs_questions_the_rubric_knows(toolkit, tiny_rubric, tm
 
 def test_default_rubric_loads_for_folders(default_rubric):
     assert load_rubric(Path(__file__).parent.parent / "rubrics" / "short_answer.yaml").questions == []
+
+
+def test_a_training_answer_is_not_its_own_neighbour(folder_calibration, toolkit, tiny_rubric):
+    """Grading an answer the calibration was fitted on must not meet itself at similarity 1 (the model learnt its
+    neighbour features out of fold): the result equals that of a calibration without the answer's grades."""
+    from grader.calibration import answer_features, answer_vector
+    from grader.pipeline import parse_and_embed
+
+    ds = read_dataset(FOLDER)
+    sectioned, table = parse_and_embed([a.answer for a in ds.answers], tiny_rubric, toolkit)
+    cal, moved = Calibrator(folder_calibration), 0
+    for item, sa in zip(ds.answers, sectioned):
+        question = tiny_rubric.question(item.question_id)
+        feats, vec = answer_features(sa, question, tiny_rubric, table, CFG), answer_vector(sa, table)
+        row = folder_calibration.neighbours.texts.index(sa.answer.text)
+        grades = {d: [(-1.0 if i == row else g) for i, g in enumerate(gs)]
+                  for d, gs in folder_calibration.neighbours.grades.items()}
+        without = folder_calibration.model_copy(
+            update={"neighbours": folder_calibration.neighbours.model_copy(update={"grades": grades})})
+        mine = cal.apply(question.id, sa.answer.text, feats, vec)
+        assert mine == Calibrator(without).apply(question.id, sa.answer.text, feats, vec), item.answer_id
+        moved += cal.apply(question.id, sa.answer.text + " And more.", feats, vec) != mine
+    assert moved  # another text does meet the graded rows, and that changes grades: the check has power
