@@ -217,13 +217,9 @@ def _grade(paths, rubric_path, question, out_dir, formats, fail_under, dim_limit
 
 
 def _toolkit(backend: str, cache_dir: str | None, progress: bool):
-    from grader.embed import BACKENDS, EmbeddingCache
-    from grader.pipeline import Toolkit
-    from grader.sections import load_sentencizer
+    from grader.engines import make_toolkit
 
-    embedder = BACKENDS.get(backend)(progress=progress)
-    cache = EmbeddingCache(cache_dir, embedder.fingerprint) if cache_dir else None
-    return Toolkit(nlp=load_sentencizer(), embedder=embedder, cache=cache)
+    return make_toolkit(backend, cache_dir, progress)
 
 
 def _rubric_and_calibrator(rubric_path: str | None, calibration_path: str | None, embedder):

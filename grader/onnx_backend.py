@@ -113,11 +113,11 @@ def export_onnx(source: Path, store: Path) -> Path:
     return final
 
 
-def ensure_export(source: Path | None = None, store: Path | None = None) -> Path:
-    """The verified export folder for the installed model package, exporting it first if there is none."""
+def ensure_export(source: Path | None = None, store: Path | None = None, source_sha: str | None = None) -> Path:
+    """The export folder for the installed model package, exporting it first if there is none."""
     source = source or model_path()
     store = store or default_store()
-    source_sha = file_sha256(source / "model.safetensors")
+    source_sha = source_sha or file_sha256(source / "model.safetensors")
     folder = export_dir(store, source_sha)
     if not (folder / "meta.json").is_file():
         try:
@@ -147,30 +147,16 @@ class OnnxEmbedder:
                  progress: bool = False, threads: int | None = None) -> None:
         if variant not in VARIANTS:
             raise GraderError(f"unknown ONNX variant {variant!r}; choose from {', '.join(VARIANTS)}")
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
-
         source = source or model_path()
-        folder = ensure_export(source, store)
-        meta = _read_meta(folder)
         source_sha = file_sha256(source / "model.safetensors")
+        folder = ensure_export(source, store, source_sha)
+        meta = _read_meta(folder)
         if meta.get("source_sha256") != source_sha:
             raise GraderError("the ONNX export was made from other weights than the installed model",
                               path=str(folder), hint="delete the folder; it is re-exported on next use")
-        onnx_file = folder / f"{variant}.onnx"
-        for name in (onnx_file.name, "tokenizer.json"):
-            if not (folder / name).is_file() or file_sha256(folder / name) != meta.get("files", {}).get(name):
-                raise GraderError(f"{name} does not match its recorded hash (damaged export)", path=str(folder),
-                                  hint="delete the folder; it is re-exported on next use")
-        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
-        self._tokenizer.no_padding()
-        opts = ort.SessionOptions()
-        opts.log_severity_level = 3
-        opts.intra_op_num_threads = 1
-        opts.inter_op_num_threads = 1
-        self._session = ort.InferenceSession(str(onnx_file), sess_options=opts,
-                                             providers=["CPUExecutionProvider"])
+        self._folder, self._meta = folder, meta
+        self._onnx_file = folder / f"{variant}.onnx"
+        self._session = self._tokenizer = None  # loaded on first encode: a run served from caches never pays
         self.threads = threads or len(os.sched_getaffinity(0))
         self.variant = variant
         self.model_id = MODEL_ID
@@ -178,8 +164,29 @@ class OnnxEmbedder:
         self.weights_sha256 = source_sha
         self.dim = 384
         self.fingerprint = (f"{MODEL_ID}|{source_sha}|onnx|{variant}|export{EXPORT_VERSION}|"
-                            f"{meta['files'][onnx_file.name][:16]}|single")
+                            f"{meta['files'].get(self._onnx_file.name, '')[:16]}|single")
         self.progress = progress
+
+    def _load(self) -> None:
+        """Verify the export's files against their recorded hashes, then load the tokenizer and the session."""
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        folder = self._folder
+        for name in (self._onnx_file.name, "tokenizer.json"):
+            if not (folder / name).is_file() or file_sha256(folder / name) != self._meta.get("files", {}).get(name):
+                raise GraderError(f"{name} does not match its recorded hash (damaged export)", path=str(folder),
+                                  hint="delete the folder; it is re-exported on next use")
+        tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        tokenizer.no_padding()
+        opts = ort.SessionOptions()
+        opts.log_severity_level = 3
+        opts.intra_op_num_threads = 1
+        opts.inter_op_num_threads = 1
+        self._session = ort.InferenceSession(str(self._onnx_file), sess_options=opts,
+                                             providers=["CPUExecutionProvider"])
+        self._tokenizer = tokenizer
 
     def _run(self, ids: list[int]) -> np.ndarray:
         row = np.array([ids], dtype=np.int64)
@@ -192,6 +199,8 @@ class OnnxEmbedder:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
+        if self._session is None:
+            self._load()
         tokens = [e.ids for e in self._tokenizer.encode_batch(list(texts))]
         with ThreadPoolExecutor(max_workers=self.threads) as pool:
             rows = pool.map(self._run, tokens)
