@@ -679,9 +679,9 @@ def fit_calibration(table: FeatureTable, dataset: Dataset, *, rubric: Rubric, bu
 
 
 def save_calibration(cal: Calibration, path: str | Path) -> None:
-    from grader.embed import _atomic_write
+    from grader.embed import atomic_write
 
-    _atomic_write(Path(path), (cal.model_dump_json(indent=1) + "\n").encode())
+    atomic_write(Path(path), (cal.model_dump_json(indent=1) + "\n").encode())
 
 
 def load_calibration(path: str | Path, *, config_hash: str | None = None, model_fingerprint: str | None = None,

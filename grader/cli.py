@@ -200,9 +200,9 @@ def _grade(paths, rubric_path, question, out_dir, formats, fail_under, dim_limit
     finally:
         if bar is not None:
             bar.close()
-    write_reports(result, formats, out_dir, config)
-    for failure in result.failures:
+    for failure in result.failures:  # before writing: an unwritable --out must not hide them
         _fail(failure.message)
+    write_reports(result, formats, out_dir, config)
     under = [r for r in result.reports if breaches(r, config)]
     if not quiet:
         mean = sum(r.overall.score for r in result.reports) / len(result.reports) if result.reports else 0.0
@@ -325,7 +325,7 @@ def _calibrate(dataset_dir, folds, seed, group_by, predictions_path, model_path,
     from grader.agreement_report import calibrate_text
     from grader.calibration import run_calibrate, save_calibration
     from grader.datasets import read_dataset
-    from grader.embed import _atomic_write
+    from grader.embed import atomic_write
     from grader.rubric import load_rubric
 
     dataset = read_dataset(dataset_dir)
@@ -341,8 +341,8 @@ def _calibrate(dataset_dir, folds, seed, group_by, predictions_path, model_path,
     writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in run.predictions)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(out, buf.getvalue().encode())
-        _atomic_write(out.with_name(out.stem + ".agreement.json"),
+        atomic_write(out, buf.getvalue().encode())
+        atomic_write(out.with_name(out.stem + ".agreement.json"),
                       (json.dumps(jsonable(run.summary), indent=1) + "\n").encode())
         if run.calibration is not None:
             save_calibration(run.calibration, model_path)
@@ -385,7 +385,7 @@ def _agree(ratings, machines, fail_under, out_dir, bootstrap, seed) -> int:
     from grader.agreement import METRICS, jsonable, ratings_agreement
     from grader.agreement_report import agree_html, agree_text
     from grader.datasets import read_ratings
-    from grader.embed import _atomic_write
+    from grader.embed import atomic_write
 
     gates = []
     for spec in fail_under:
@@ -421,8 +421,8 @@ def _agree(ratings, machines, fail_under, out_dir, bootstrap, seed) -> int:
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
-        _atomic_write(out / "agreement.json", (json.dumps(report, indent=1) + "\n").encode())
-        _atomic_write(out / "agreement.html", agree_html(report).encode())
+        atomic_write(out / "agreement.json", (json.dumps(report, indent=1) + "\n").encode())
+        atomic_write(out / "agreement.html", agree_html(report).encode())
     except OSError as exc:
         raise GraderError(f"cannot write: {exc.strerror or exc}", path=str(out)) from None
     click.echo(agree_text(report), nl=False)

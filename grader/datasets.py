@@ -155,8 +155,8 @@ def _read_csv(path: Path, required: list[str], digest) -> list[tuple[int, dict[s
             out.append((line, {k: (v if v is not None else "") for k, v in row.items()}))
             line = reader.line_num + 1
         return out
-    except csv.Error as exc:
-        raise GraderError(f"line {reader.line_num}: malformed CSV ({exc})", path=str(path)) from None
+    except csv.Error as exc:  # DictReader.line_num is only updated after a good row: ask its reader
+        raise GraderError(f"line {reader.reader.line_num}: malformed CSV ({exc})", path=str(path)) from None
 
 
 def _read_meta(path: Path, digest) -> dict:

@@ -12,6 +12,7 @@ cache state.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -207,10 +208,10 @@ class EmbeddingCache:
         seg = uuid.uuid4().hex
         arr = np.ascontiguousarray(vectors, dtype=np.float32)
         npy = self.dir / f"{seg}.npy"
-        _atomic_write(npy, _npy_bytes(arr))
+        atomic_write(npy, _npy_bytes(arr))
         meta = {"fingerprint": self.fingerprint, "dim": int(arr.shape[1]), "keys": list(keys),
                 "sha256": hashlib.sha256(npy.read_bytes()).hexdigest()}
-        _atomic_write(self.dir / f"{seg}.json", json.dumps(meta).encode())
+        atomic_write(self.dir / f"{seg}.json", json.dumps(meta).encode())
 
 
 class EmbeddingTable:
@@ -241,17 +242,28 @@ def embed_texts(texts: Iterable[str], embedder: Embedder, cache: EmbeddingCache 
     return EmbeddingTable(vectors, embedder.dim)
 
 
+@functools.lru_cache(maxsize=1)
+def _umask() -> int:
+    mask = os.umask(0o22)  # reading the umask means setting it; put it straight back
+    os.umask(mask)
+    return mask
+
+
 def _npy_bytes(arr: np.ndarray) -> bytes:
     buf = _BytesIO()
     np.save(buf, arr, allow_pickle=False)
     return buf.getvalue()
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to a temporary file beside `path`, then rename it into place: readers see the old file or
+    the new one, never half of one. The file gets the usual permissions (0666 less the umask; mkstemp's 0600
+    would hide reports and a shared cache from other users)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -32,6 +32,7 @@ from grader.models import BatchResult, InputFailure, Rubric, RunConfig
 from grader.pipeline import Toolkit, grade_paths
 from grader.question import question_texts
 from grader.registry import Registry
+from grader.result_cache import ResultCache
 
 ENGINES: Registry[Callable[..., BatchResult]] = Registry("engine")
 DASK_MISSING = "the dask engine needs Dask distributed: pip install 'answer-grader[dask]'"
@@ -39,7 +40,7 @@ DASK_MISSING = "the dask engine needs Dask distributed: pip install 'answer-grad
 
 @dataclass(frozen=True)
 class EngineOptions:
-    backend: str = "torch"
+    backend: str = "onnx"
     scheduler: str | None = None
     workers: int = 2
     partition_size: int = 200
@@ -49,11 +50,12 @@ class EngineOptions:
 
 
 def make_toolkit(backend: str, cache_dir: str | None, progress: bool = False) -> Toolkit:
-    from grader.sections import load_sentencizer
+    from grader.sections import LazyPipeline, load_sentencizer
 
     embedder = BACKENDS.get(backend)(progress=progress)
     cache = EmbeddingCache(cache_dir, embedder.fingerprint) if cache_dir else None
-    return Toolkit(nlp=load_sentencizer(), embedder=embedder, cache=cache)
+    results = ResultCache(cache_dir) if cache_dir else None
+    return Toolkit(nlp=LazyPipeline(load_sentencizer), embedder=embedder, cache=cache, results=results)
 
 
 @ENGINES.register("local")
@@ -70,7 +72,7 @@ def run_dask(paths: Sequence[str], rubric: Rubric, config: RunConfig, options: E
         from distributed import Client, LocalCluster, as_completed
     except ImportError:
         raise GraderError(DASK_MISSING) from None
-    files, errors = expand_paths(list(paths))
+    files, errors = expand_paths(list(paths), exclude=config.out_dir)
     failures = [InputFailure(path=e.path or "", message=str(e)) for e in errors]
     parts = partitions([f.as_posix() for f in files], options.partition_size, options.workers)
     cluster = client = None

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from grader.embed import _atomic_write
+from grader.embed import atomic_write
 from grader.models import Answer, Report
 
 _FORMAT = "answer-grader-result-v1"
@@ -65,6 +65,6 @@ class ResultCache:
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_write(path, hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+            atomic_write(path, hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
         except OSError:  # a cache that cannot be written costs speed, never a result
             self.unwritable = True

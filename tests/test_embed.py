@@ -62,3 +62,16 @@ def test_cache_index_records_keys_and_hash(tmp_path, hashing):
     meta = json.loads(next(next(tmp_path.iterdir()).glob("*.json")).read_text())
     assert meta["keys"] == [text_key("k")] and len(meta["sha256"]) == 64
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_cache_files_get_the_usual_permissions(tmp_path, hashing):
+    """A cache shared by users or cluster workers must be readable by them: not mkstemp's 0600."""
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        embed_texts(["shared"], hashing, EmbeddingCache(tmp_path, hashing.fingerprint))
+    finally:
+        os.umask(mask)
+    modes = {oct(p.stat().st_mode & 0o777) for p in tmp_path.rglob("*") if p.is_file()}
+    assert modes == {oct(0o666 & ~mask)}

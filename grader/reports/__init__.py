@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.embed import atomic_write
 from grader.errors import GraderError
 from grader.models import BatchResult, Report, RunConfig
 from grader.registry import Registry
@@ -42,16 +42,18 @@ def register(fmt: Format) -> Format:
 
 
 def report_names(reports: list[Report]) -> dict[str, str]:
-    """Answer path -> a safe, unique file stem in the output folder (no separators, no dot-dot)."""
+    """Answer path -> a safe, unique file stem in the output folder (no separators, no dot-dot). Stems are
+    unique ignoring case (a case-insensitive filesystem must not merge two reports) and never a batch file's
+    stem (an answer named summary.md must not have its report replaced by the batch's summary.md)."""
     names: dict[str, str] = {}
-    used: set[str] = set()
+    used: set[str] = {Path(f.batch_file).stem.casefold() for f in map(FORMATS.get, FORMATS) if f.batch_file}
     for r in sorted(reports, key=lambda r: r.answer.path):
         stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(r.answer.path).stem).strip("._") or "answer"
         name, n = stem, 1
-        while name in used:
+        while name.casefold() in used:
             n += 1
             name = f"{stem}-{n}"
-        used.add(name)
+        used.add(name.casefold())
         names[r.answer.path] = name
     return names
 
@@ -59,7 +61,8 @@ def report_names(reports: list[Report]) -> dict[str, str]:
 def write_reports(result: BatchResult, formats: list[str], out_dir: str | Path,
                   config: RunConfig | None = None) -> list[Path]:
     """Write every requested format into `out_dir`, each file atomically; returns the paths written.
-    `config` gives the thresholds that batch files (junit.xml, index.html) report against."""
+    `config` gives the thresholds that batch files (junit.xml, index.html) report against. Nothing is written
+    when a report would replace one of the batch's own input files (an --out folder that holds the answers)."""
     fmts = [FORMATS.get(f) for f in formats]
     out = Path(out_dir)
     try:
@@ -68,14 +71,20 @@ def write_reports(result: BatchResult, formats: list[str], out_dir: str | Path,
         raise GraderError(f"cannot create output folder: {exc.strerror or exc}", path=str(out)) from None
     names = report_names(result.reports)
     context = BatchContext(names=names, config=config or RunConfig())
-    written: list[Path] = []
+    planned: list[tuple[str, Callable[[], str]]] = []
     for fmt in fmts:
         if fmt.render_answer is not None:
             for report in result.reports:
-                written.append(_write(out, f"{names[report.answer.path]}{fmt.suffix}", fmt.render_answer(report)))
+                planned.append((f"{names[report.answer.path]}{fmt.suffix}",
+                                lambda fmt=fmt, report=report: fmt.render_answer(report)))
         if fmt.render_batch is not None and fmt.batch_file:
-            written.append(_write(out, fmt.batch_file, fmt.render_batch(result, context)))
-    return written
+            planned.append((fmt.batch_file, lambda fmt=fmt: fmt.render_batch(result, context)))
+    inputs = {os.path.realpath(p) for p in [r.answer.path for r in result.reports] + [f.path for f in result.failures]}
+    for name, _ in planned:
+        if os.path.realpath(out / name) in inputs:
+            raise GraderError(f"refusing to replace an input file with its report: {name} is one of the answers "
+                              f"graded; choose an --out folder that holds no answers", path=str(out))
+    return [_write(out, name, render()) for name, render in planned]
 
 
 def _write(out: Path, name: str, text: str) -> Path:
@@ -83,14 +92,7 @@ def _write(out: Path, name: str, text: str) -> Path:
     if target.resolve().parent != out.resolve():
         raise GraderError(f"refusing to write outside the output folder: {name}")
     try:
-        fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-                f.write(text)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(target, text.encode("utf-8"))
     except OSError as exc:
         raise GraderError(f"cannot write report: {exc.strerror or exc}", path=str(target)) from None
     return target
