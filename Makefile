@@ -49,3 +49,7 @@ validity: install
 
 clean:
 	rm -rf $(VENV) reports/*.json reports/*.md reports/*.csv reports/*.html reports/*.xml .pytest_cache
+
+# Speed and memory as ratios measured in one run (minutes; not part of `make test`): benchmarks/PERFORMANCE.md.
+bench: install
+	$(BIN)/python benchmarks/bench.py --profile

@@ -54,10 +54,15 @@ def _not_found(ids: Sequence[str], by_id: dict[str, DetectorHit]) -> str:
 
 
 def _missing(m: MistakeSpec, by_id: dict[str, DetectorHit]) -> str | None:
+    """Raised when none of `unless_detected` is hit; the evidence is a `when_detected` sentence if there is one
+    ("if AUC > 0.8 we deploy"). An offline gate followed by a shadow run and an A/B test is sound practice, so
+    `when_detected` alone does not raise the flag when the answer also has what `unless_detected` asks for."""
+    if m.unless_detected and _found(m.unless_detected, by_id):
+        return None
     explicit = _found(m.when_detected, by_id)
     if explicit:
         return f"{explicit[0].id}: “{explicit[0].evidence[:160]}”"
-    if m.unless_detected and not _found(m.unless_detected, by_id):
+    if m.unless_detected:
         return _not_found(m.unless_detected, by_id)
     return None
 

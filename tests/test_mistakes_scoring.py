@@ -30,6 +30,15 @@ def test_task_first_and_a_b_plan_clear_those_flags(toolkit, default_rubric):
     assert not ids & {"model_before_task", "offline_as_online", "no_calibration"}
 
 
+def test_an_offline_gate_before_an_a_b_test_is_not_a_mistake(toolkit, default_rubric):
+    """Gating on an offline metric, then testing online, is sound: only the gate alone is flagged."""
+    gate = "We frame it as predicting the probability of a click. If the AUC is above 0.8 we deploy it."
+    alone = {m.id for m in _grade(gate, toolkit, default_rubric).mistakes}
+    with_ab = {m.id for m in _grade(gate + " Then we run an A/B test on revenue with guardrail metrics before "
+                                    "the full rollout.", toolkit, default_rubric).mistakes}
+    assert "offline_as_online" in alone and "offline_as_online" not in with_ab
+
+
 def test_negated_concept_does_not_clear_its_penalty(toolkit, default_rubric):
     r = _grade("We don't need calibration because we only sort the ads by predicted CTR.", toolkit, default_rubric)
     calib = [h for h in r.detectors if h.id == "calibration"]
