@@ -52,6 +52,7 @@ def main() -> int:
     ap.add_argument("--bootstrap", type=int, default=1000)
     ap.add_argument("--only", nargs="*", help="dataset names to run (default: all)")
     ap.add_argument("--render", action="store_true", help="only print the tables of an existing --out file")
+    ap.add_argument("--backend", default=None, help="embedding backend (default: grade's default)")
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
     if args.render:
@@ -59,8 +60,9 @@ def main() -> int:
         return 0
 
     from grader.cli import _cache_dir, _toolkit
+    from grader.embed import DEFAULT_BACKEND
 
-    tools = _toolkit("torch", _cache_dir(args.cache_dir), False)
+    tools = _toolkit(args.backend or DEFAULT_BACKEND, _cache_dir(args.cache_dir), False)
     folders = [Path(args.datasets) / n for n in PUBLIC] + [ROOT / "datasets" / "mlsd_examples"]
     results = {}
     for folder in folders:

@@ -181,5 +181,6 @@ def _rubric_vectors(rubric: Rubric, backend: str, cache_dir: str | None) -> dict
 def _grade_partition(files: list[str], rubric: Rubric, config: RunConfig, backend: str,
                      rubric_vecs: dict[str, np.ndarray], calibrator: Any = None) -> BatchResult:
     tools = _worker_toolkit(backend, config.cache_dir)
-    shipped = Toolkit(nlp=tools.nlp, embedder=PrecomputedEmbedder(tools.embedder, rubric_vecs), cache=tools.cache)
+    shipped = Toolkit(nlp=tools.nlp, embedder=PrecomputedEmbedder(tools.embedder, rubric_vecs), cache=tools.cache,
+                      results=tools.results)
     return grade_paths(files, rubric, config, shipped, calibrator=calibrator)

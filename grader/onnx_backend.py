@@ -157,7 +157,9 @@ class OnnxEmbedder:
         self._folder, self._meta = folder, meta
         self._onnx_file = folder / f"{variant}.onnx"
         self._session = self._tokenizer = None  # loaded on first encode: a run served from caches never pays
-        self.threads = threads or len(os.sched_getaffinity(0))
+        # One session thread per CPU we may use; OMP_NUM_THREADS (set for each Dask worker of a local cluster to its
+        # share of the cores) caps it, so workers do not oversubscribe the machine.
+        self.threads = threads or _omp_threads() or len(os.sched_getaffinity(0))
         self.variant = variant
         self.model_id = MODEL_ID
         self.label = f"{MODEL_ID} (onnx {variant})"
@@ -211,6 +213,14 @@ class OnnxEmbedder:
             for i, vec in enumerate(rows):
                 out[i] = vec
         return out
+
+
+def _omp_threads() -> int | None:
+    try:
+        n = int(os.environ.get("OMP_NUM_THREADS", ""))
+    except ValueError:
+        return None
+    return n if n > 0 else None
 
 
 def _read_meta(folder: Path) -> dict:

@@ -141,3 +141,19 @@ def test_ctrl_c_cancels_and_leaves_no_report(tmp_path):
     assert err.strip().splitlines()[-1] == "grade: error: interrupted; no report was left half-written"
     assert "Traceback" not in err
     assert not out.exists() or not list(out.iterdir())
+
+
+def test_a_warm_shared_cache_means_no_encoding_on_any_worker(tmp_path, cluster_client, tiny_rubric):
+    """Workers share --cache-dir: the second run finds every vector and every report there, so no worker encodes
+    (an encoding would store a new vector segment) and the results are the first run's."""
+    paths = _inputs(tmp_path, 8)
+    config = RunConfig(cache_dir=str(tmp_path / "cache"))
+    opts = EngineOptions(backend="hashing", partition_size=2, client=cluster_client)
+    first = run_dask(paths, tiny_rubric, config, opts)
+    segments = sorted(p.name for p in (tmp_path / "cache").rglob("*.npy"))
+    reports = sorted(p.name for p in (tmp_path / "cache" / "reports").rglob("*.json"))
+    assert segments and len(reports) == 8
+    second = run_dask(paths, tiny_rubric, config, opts)
+    assert sorted(p.name for p in (tmp_path / "cache").rglob("*.npy")) == segments
+    assert sorted(p.name for p in (tmp_path / "cache" / "reports").rglob("*.json")) == reports
+    assert second == first
