@@ -46,10 +46,7 @@ def rubric_problems(path: str | Path) -> list[str]:
 
 
 def _checked(path: str | Path) -> tuple[Rubric | None, list[str]]:
-    rubric, problems = _parse(path)
-    if rubric is not None:
-        problems = _file_problems(rubric, Path(path).parent)
-    return rubric, problems
+    return _parse(path)
 
 
 def _parse(path: str | Path) -> tuple[Rubric | None, list[str]]:
@@ -71,20 +68,29 @@ def _parse(path: str | Path) -> tuple[Rubric | None, list[str]]:
         return None, [f"{where}invalid YAML: {problem}"]
     if not isinstance(data, dict):
         return None, ["a rubric is a YAML mapping at the top level"]
+    cross: list[tuple[tuple[str | int, ...], str]] = []
     try:
-        return Rubric.model_validate(data), []
+        rubric = Rubric.model_validate(data, context={"problems": cross})
     except ValidationError as exc:
         node = yaml.compose(text, Loader=_SafeLoader)
         return None, [_describe(err, node) for err in exc.errors()]
+    cross += _file_problems(rubric, path.parent)
+    if cross:
+        node = yaml.compose(text, Loader=_SafeLoader)
+        return None, [_where(list(loc), msg, node) for loc, msg in cross]
+    return rubric, []
 
 
 def _describe(err: Any, root: yaml.Node | None) -> str:
     loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-after"))]
+    return _where(loc, err["msg"].removeprefix("Value error, "), root)
+
+
+def _where(loc: list[Any], msg: str, root: yaml.Node | None) -> str:
+    """`line N: field.path: message`, the line being that of the YAML node at `loc` (or its deepest parent)."""
     field = ".".join(str(p) for p in loc) or "(top level)"
     line = _line_of(root, loc)
-    where = f"line {line}: " if line else ""
-    msg = err["msg"].removeprefix("Value error, ")
-    return f"{where}{field}: {msg}"
+    return f"{'line ' + str(line) + ': ' if line else ''}{field}: {msg}"
 
 
 def _line_of(node: yaml.Node | None, loc: list[Any]) -> int | None:
@@ -92,27 +98,29 @@ def _line_of(node: yaml.Node | None, loc: list[Any]) -> int | None:
     line = node.start_mark.line + 1 if node is not None else None
     for key in loc:
         if isinstance(node, yaml.MappingNode):
-            nxt = next((v for k, v in node.value if getattr(k, "value", None) == str(key)), None)
+            pair = next(((k, v) for k, v in node.value if getattr(k, "value", None) == str(key)), None)
+            nxt, mark = (pair[1], pair[0].start_mark) if pair else (None, None)  # a mapping entry: its key's line
         elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
             nxt = node.value[key]
+            mark = nxt.start_mark
         else:
             nxt = None
         if nxt is None:
             break
-        node, line = nxt, nxt.start_mark.line + 1
+        node, line = nxt, mark.line + 1
     return line
 
 
-def _file_problems(rubric: Rubric, base: Path) -> list[str]:
-    problems: list[str] = []
-    for q in rubric.questions:
+def _file_problems(rubric: Rubric, base: Path) -> list[tuple[tuple[str | int, ...], str]]:
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    for i, q in enumerate(rubric.questions):
         if not q.golden_answers:
-            problems.append(f"question {q.id!r} has no golden answer")
-        for rel in q.golden_answers:
+            problems.append((("questions", i), f"question {q.id!r} has no golden answer"))
+        for k, rel in enumerate(q.golden_answers):
             if not (base / rel).is_file():
-                problems.append(f"question {q.id!r}: golden answer {rel} not found")
+                problems.append((("questions", i, "golden_answers", k), f"question {q.id!r}: golden answer {rel} not found"))
         if not any(q.key_points.values()):
-            problems.append(f"question {q.id!r} has no key points")
+            problems.append((("questions", i, "key_points"), f"question {q.id!r} has no key points"))
     return problems
 
 

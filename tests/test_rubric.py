@@ -82,7 +82,33 @@ def test_question_without_key_points_for_a_stage(tmp_path):
 def test_missing_golden_answer_file(tmp_path):
     p = _write(tmp_path, _tiny())
     (tmp_path / "golden_trains.md").unlink()
-    assert rubric_problems(p) == ["question 'trains': golden answer golden_trains.md not found"]
+    [problem] = rubric_problems(p)
+    line = next(i for i, text in enumerate(p.read_text().splitlines(), 1) if "golden_trains.md" in text)
+    assert problem == (f"line {line}: questions.1.golden_answers.0: question 'trains': golden answer "
+                       f"golden_trains.md not found")
+
+
+def test_every_cross_reference_problem_is_listed_at_its_own_line(tmp_path):
+    """Not only the first, and not at the top of the file: each at the entry that is wrong."""
+    import copy
+
+    base = yaml.safe_load((Path(__file__).parent.parent / "rubrics" / "ml_system_design.yaml").read_text())
+    root = Path(__file__).parent.parent
+    for q in base["questions"]:  # the copy lives elsewhere: point at the real golden answers
+        q["golden_answers"] = [str(root / "golden_answers" / Path(g).name) for g in q["golden_answers"]]
+    data = copy.deepcopy(base)
+    data["questions"][3]["required_concepts"].append("telepathy")
+    data["time_plans"]["default"]["minutes"].pop("monitoring")
+    data["dimensions"][2]["stages"] = {"model": 0.5, "training": 0.4}
+    path = _write(tmp_path, data)
+    problems = rubric_problems(path)
+    assert len(problems) == 3, problems
+    text = path.read_text().splitlines()
+    by_field = {p.split(": ")[1]: int(p.split(": ")[0].removeprefix("line ")) for p in problems}
+    assert set(by_field) == {"questions.3.required_concepts", "time_plans.default.minutes", "dimensions.2.stages"}
+    assert "required_concepts" in text[by_field["questions.3.required_concepts"] - 1]
+    assert "minutes" in text[by_field["time_plans.default.minutes"] - 1]
+    assert "stages" in text[by_field["dimensions.2.stages"] - 1]
 
 
 def test_thresholds_must_be_ordered(tmp_path):
