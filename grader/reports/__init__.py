@@ -98,5 +98,10 @@ def _write(out: Path, name: str, text: str) -> Path:
     return target
 
 
+def flag_count(r: Report) -> int:
+    """What every summary counts as an answer's flags: timing flags plus mistakes."""
+    return len(r.time_allocation.flags) + len(r.mistakes)
+
+
 # Register the built-in formats (import for side effect, after the registry exists).
 from grader.reports import csv_summary, html_report, json_report, junit, markdown  # noqa: E402,F401

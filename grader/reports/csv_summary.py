@@ -6,7 +6,7 @@ import csv
 import io
 
 from grader.models import BatchResult
-from grader.reports import BatchContext, Format, register
+from grader.reports import BatchContext, Format, flag_count, register
 
 
 def render(result: BatchResult, ctx: BatchContext) -> str:
@@ -17,7 +17,7 @@ def render(result: BatchResult, ctx: BatchContext) -> str:
     w.writerow(["file", "report", "question", "question_source", "overall", *dims, "flags", "grade", "error"])
     rows = [(r.answer.path, [r.answer.path, names[r.answer.path], r.answer.question_id, r.answer.question_source,
                              f"{r.overall.score:.4f}", *(f"{r.dimensions[d].score:.4f}" for d in dims),
-                             len(r.time_allocation.flags) + len(r.mistakes),
+                             flag_count(r),
                              "" if r.overall.grade is None else r.overall.grade, ""])
             for r in result.reports]
     rows += [(f.path, [f.path, "", "", "", "", *("" for _ in dims), "", "", f.message]) for f in result.failures]

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel
 
 from grader.models import BatchResult, Report
-from grader.reports import BatchContext, Format, register
+from grader.reports import BatchContext, Format, flag_count, register
 from grader.reports._charts import bar_chart, e, histogram, label, score_color, stage_color, timeline
 from grader.reports._fields import field_table, format_field
 from grader.thresholds import breaches, describe_thresholds, has_thresholds
@@ -265,7 +265,7 @@ def _answers_table(reports: list[Report], dims: list[str], ctx: BatchContext) ->
            "<tbody>"]
     for r in reports:
         href = e(f"{ctx.names[r.answer.path]}.html")
-        flags = len(r.time_allocation.flags) + len(r.mistakes)
+        flags = flag_count(r)
         grade = "" if r.overall.grade is None else f"{r.overall.grade:g}"
         cells = [f'<td class="path" data-value="{e(r.answer.path)}"><a href="{href}">{_path(r.answer.path)}</a></td>',
                  f'<td data-value="{e(r.answer.question_id)}">{e(r.answer.question_id)}</td>',

@@ -7,7 +7,7 @@ import html
 import re
 
 from grader.models import BatchResult, Report
-from grader.reports import BatchContext, Format, register
+from grader.reports import BatchContext, Format, flag_count, register
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
 
@@ -91,17 +91,27 @@ def _question_line(r: Report) -> str:
 
 
 def render_summary(result: BatchResult, ctx: BatchContext) -> str:
+    from grader.thresholds import breaches, describe_thresholds, has_thresholds
+
     names = ctx.names
     dims = list(result.reports[0].dimensions) if result.reports else []
-    lines = ["# Batch summary", "",
-             f"{len(result.reports)} graded, {len(result.failures)} not graded.", ""]
+    gated = has_thresholds(ctx.config)
+    under = [r for r in result.reports if breaches(r, ctx.config)] if gated else []
+    head = f"{len(result.reports)} graded, {len(result.failures)} not graded."
+    if gated:
+        head += f" {len(under)} under {describe_thresholds(ctx.config)}."
+    lines = ["# Batch summary", "", head, ""]
     if result.reports:
-        lines += ["| answer | question | overall | " + " | ".join(dims) + " |",
-                  "|---|---|---:|" + "---:|" * len(dims)]
+        lines += ["| answer | question | overall | " + " | ".join(dims) + " | flags |" + (" status |" if gated else ""),
+                  "|---|---|---:|" + "---:|" * len(dims) + "---:|" + ("---|" if gated else "")]
         for r in result.reports:
             cells = " | ".join(f"{r.dimensions[d].score:.2f}" for d in dims)
-            lines.append(f"| [{esc(r.answer.path)}]({names[r.answer.path]}.md) | {r.answer.question_id} | "
-                         f"{r.overall.score:.2f} | {cells} |")
+            row = (f"| [{esc(r.answer.path)}]({names[r.answer.path]}.md) | {r.answer.question_id} | "
+                   f"{r.overall.score:.2f} | {cells} | {flag_count(r)} |")
+            if gated:
+                miss = breaches(r, ctx.config)
+                row += f" {'fail: ' + '; '.join(str(b) for b in miss) if miss else 'pass'} |"
+            lines.append(row)
         lines.append("")
     if result.failures:
         lines += ["## Not graded", ""] + [f"- {esc(f.message)}" for f in result.failures] + [""]
