@@ -1,6 +1,7 @@
 """Read human-graded datasets (edge I/O): the short-answer CSV contract and answer folders with `grades.csv`.
 
-Short-answer folder (DESIGN.md, "Datasets"): `questions.csv` (`question_id,question,reference_answer`),
+Short-answer folder (DESIGN.md, "Datasets"): `questions.csv` (`question_id,question,reference_answer`), optional
+`reference_answers.csv` (`question_id,reference_answer`: more accepted answers, appended as reference lines),
 `answers.csv` (`answer_id,question_id,answer,score` plus optional `rater_N`, `split`, `label`, ...), optional
 `dataset.yaml` (name, `scale: {min, max, type, step}`). Ids are kept as strings. Rows with an empty score are
 skipped (the data did not grade them).
@@ -61,6 +62,18 @@ def read_short_answer(root: Path) -> Dataset:
             raise GraderError(f"line {line}: duplicate question_id {qid!r}", path=str(root / "questions.csv"))
         questions[qid] = DatasetQuestion(id=qid, question=row.get("question", "") or "",
                                          reference=row.get("reference_answer", "") or "")
+    extra = root / "reference_answers.csv"
+    if extra.is_file():  # optional: more reference answers per question, each another line of the reference
+        more: dict[str, list[str]] = defaultdict(list)
+        for line, row in _read_csv(extra, ["question_id", "reference_answer"], digest):
+            if row["question_id"] not in questions:
+                raise GraderError(f"line {line}: question_id {row['question_id']!r} is not in questions.csv",
+                                  path=str(extra))
+            more[row["question_id"]].append(" ".join((row["reference_answer"] or "").split()))
+        for qid, texts in more.items():
+            q = questions[qid]
+            lines = list(dict.fromkeys([x.strip() for x in q.reference.splitlines()] + texts))
+            questions[qid] = q.model_copy(update={"reference": "\n".join(x for x in lines if x)})
     raters = sorted((c for c in (a_rows[0][1] if a_rows else {}) if _RATER.match(c)), key=_natural)
     answers: list[GradedAnswer] = []
     seen: set[str] = set()

@@ -68,6 +68,24 @@ def test_reader_errors_name_the_file_and_the_line(tmp_path):
         read_dataset(tmp_path)
 
 
+def test_optional_reference_answers_add_reference_lines(tmp_path):
+    """`reference_answers.csv` (question_id, reference_answer; other columns ignored) adds every other accepted
+    answer to its question's reference, each a line (so a key point of the generic rubric), duplicates once."""
+    shutil.copytree(SHORT, tmp_path / "d")
+    (tmp_path / "d" / "reference_answers.csv").write_text(
+        "question_id,reference_id,category,reference_answer\n"
+        "q2,r1,BEST,The ice melts into water because it absorbs heat from the sun\n"
+        "q2,r2,MINIMAL,  the sun  melts the ice\n")
+    ds = read_dataset(tmp_path / "d")
+    q2 = next(q for q in ds.questions if q.id == "q2")
+    assert q2.reference.splitlines() == ["The ice melts into water because it absorbs heat from the sun",
+                                         "the sun melts the ice"]
+    assert ds.fingerprint != read_dataset(SHORT).fingerprint
+    (tmp_path / "d" / "reference_answers.csv").write_text("question_id,reference_answer\nnope,x\n")
+    with pytest.raises(GraderError, match=r"reference_answers.csv: line 2: question_id 'nope' is not in"):
+        read_dataset(tmp_path / "d")
+
+
 def test_scale_is_inferred_without_dataset_yaml(tmp_path):
     shutil.copytree(SHORT, tmp_path / "d")
     (tmp_path / "d" / "dataset.yaml").unlink()
