@@ -51,7 +51,7 @@ def main() -> None:
     ap.add_argument("--backends", default="onnx,onnx-int8", help="backends to compare with torch")
     args = ap.parse_args()
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    print(f"| set | answers | backend | largest score change vs torch | where |")
+    print("| set | answers | backend | largest score change vs torch | where |")
     print("|---|---|---|---|---|")
     for name, paths in SETS.items():
         ref = scores("torch", paths)

@@ -22,7 +22,6 @@ import json
 import os
 import random
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -32,6 +31,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from backend_agreement import largest_change  # noqa: E402  (the same measure as the default-backend choice)
 PY = sys.executable
 SOURCES = ["golden_answers", "examples/answers", "datasets/mlsd_examples/answers"]
 HEADING = re.compile(r"^\s*(#|\*\*[^*]+\*\*\s*$|---|\||<)")
@@ -139,10 +140,6 @@ def scores(out: Path) -> dict[str, dict[str, float]]:
     return res
 
 
-def largest_change(ref: dict, other: dict) -> float:
-    return max((abs(other[a][k] - v) for a, dims in ref.items() for k, v in dims.items()), default=0.0)
-
-
 def best_of(k: int, fn) -> tuple[float, float]:
     runs = [fn() for _ in range(k)]
     return min(r[0] for r in runs), max(r[1] for r in runs)
@@ -222,7 +219,7 @@ def main() -> None:
         ref = scores(work / "out-torch")
         for b in backends:
             if b != "torch":
-                print(f"{b:<12} {largest_change(ref, scores(work / f'out-{b}')):.4f}")
+                print(f"{b:<12} {largest_change(ref, scores(work / f'out-{b}'))[0]:.4f}")
 
     if not args.no_dask:
         print("\n## engines (cold, default backend)", flush=True)
@@ -272,7 +269,7 @@ def profile(paths: list[Path], work: Path) -> None:
     total = time.perf_counter() - t0
     stats = pstats.Stats(prof)
     stages = {
-        "load rubric": "load_rubric", "load model + spaCy": "_toolkit", "read answers": "read_answer",
+        "load rubric": "load_rubric", "load model + spaCy": "make_toolkit", "read answers": "read_answer",
         "parse sections (spaCy)": "split_sections", "encode (embed_texts)": "embed_texts",
         "lemmas": "lemma_sentences", "question + stage inference": "decide_stages", "detectors": "find_mentions",
         "substance / gaming": "assess_sentences", "coverage": "compute_coverage", "mistakes": "find_mistakes",

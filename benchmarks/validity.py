@@ -59,10 +59,11 @@ def main() -> int:
         print(markdown(json.loads(Path(args.out).read_text())))
         return 0
 
-    from grader.cli import _cache_dir, _toolkit
+    from grader.cli import _cache_dir
+    from grader.engines import make_toolkit
     from grader.embed import DEFAULT_BACKEND
 
-    tools = _toolkit(args.backend or DEFAULT_BACKEND, _cache_dir(args.cache_dir), False)
+    tools = make_toolkit(args.backend or DEFAULT_BACKEND, _cache_dir(args.cache_dir), False)
     folders = [Path(args.datasets) / n for n in PUBLIC] + [ROOT / "datasets" / "mlsd_examples"]
     results = {}
     for folder in folders:

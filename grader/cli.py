@@ -166,7 +166,7 @@ def grade_command(paths: tuple[str, ...], rubric_path: str | None, question: str
 def _grade(paths, rubric_path, question, out_dir, formats, fail_under, dim_limits, time_plan, cache_dir,
            no_cache, backend, quiet, *, engine="local", scheduler=None, workers=2, partition_size=200,
            calibration_path=None) -> int:
-    from grader.engines import ENGINES, EngineOptions
+    from grader.engines import ENGINES, EngineOptions, make_toolkit
     from grader.models import RunConfig
     from grader.reports import write_reports
     from grader.thresholds import breaches, check_threshold_names, describe_thresholds, has_thresholds
@@ -176,7 +176,7 @@ def _grade(paths, rubric_path, question, out_dir, formats, fail_under, dim_limit
                        fail_under_dimension=dim_limits, cache_dir=None if no_cache else _cache_dir(cache_dir),
                        time_plan=time_plan, progress=progress)
     # The local engine grades with this toolkit; a calibration check needs its embedder's fingerprint.
-    tools = _toolkit(backend, config.cache_dir, progress) if engine == "local" or calibration_path else None
+    tools = make_toolkit(backend, config.cache_dir, progress) if engine == "local" or calibration_path else None
     rubric, calibrator = _rubric_and_calibrator(rubric_path, calibration_path, tools.embedder if tools else None)
     check_threshold_names(config, rubric)
     bar = None
@@ -214,12 +214,6 @@ def _grade(paths, rubric_path, question, out_dir, formats, fail_under, dim_limit
     if result.failures:
         return EXIT_ERROR
     return EXIT_UNDER_THRESHOLD if under else EXIT_OK
-
-
-def _toolkit(backend: str, cache_dir: str | None, progress: bool):
-    from grader.engines import make_toolkit
-
-    return make_toolkit(backend, cache_dir, progress)
 
 
 def _rubric_and_calibrator(rubric_path: str | None, calibration_path: str | None, embedder):
@@ -326,10 +320,11 @@ def _calibrate(dataset_dir, folds, seed, group_by, predictions_path, model_path,
     from grader.calibration import run_calibrate, save_calibration
     from grader.datasets import read_dataset
     from grader.embed import atomic_write
+    from grader.engines import make_toolkit
     from grader.rubric import load_rubric
 
     dataset = read_dataset(dataset_dir)
-    tools = _toolkit(backend, None if no_cache else _cache_dir(cache_dir), _show_progress(quiet))
+    tools = make_toolkit(backend, None if no_cache else _cache_dir(cache_dir), _show_progress(quiet))
     rubric = load_rubric(rubric_path) if rubric_path else None
     run = run_calibrate(dataset, tools, folds=folds, seed=seed, group_by=group_by, rubric=rubric,
                         fit_model=model_path is not None, n_boot=bootstrap)

@@ -51,11 +51,10 @@ class CompiledDetectors:
         """The detectors worth running on a sentence, in rubric order (a sentence meets a handful, not 41)."""
         found = set(self.always)
         index = self.index
-        for fs in sentence.forms:
-            for f in fs:
-                hit = index.get(f)
-                if hit:
-                    found |= hit
+        for f in sentence.all_forms:
+            hit = index.get(f)
+            if hit:
+                found |= hit
         return sorted(found)
 
 
@@ -83,15 +82,16 @@ def compile_detectors(rubric: Rubric, nlp: Any) -> CompiledDetectors:
     phrases: list[str] = []
     for d in rubric.detectors:
         phrases += d.requires + d.excludes
-    cache: dict[str, Term] = {}
+    def term(s: LemmaSentence) -> Term:
+        return tuple(forms(w, w) | forms(w, lemma) for w, lemma in zip(s.words, s.lemmas))
+
     texts = sorted({t for d in rubric.detectors for m in d.match for t in _strings(m.params)} | set(phrases))
-    for text, s in zip(texts, lemma_sentences(texts, nlp)):  # one pipe for every phrase, not one each
-        cache[text] = tuple(forms(w, w) | forms(w, lemma) for w, lemma in zip(s.words, s.lemmas))
+    # one pipe for every phrase, not one each
+    cache: dict[str, Term] = {text: term(s) for text, s in zip(texts, lemma_sentences(texts, nlp))}
 
     def lemmatize(text: str) -> Term:
         if text not in cache:
-            s = lemma_sentences([text], nlp)[0]
-            cache[text] = tuple(forms(w, w) | forms(w, lemma) for w, lemma in zip(s.words, s.lemmas))
+            cache[text] = term(lemma_sentences([text], nlp)[0])
         return cache[text]
 
     compiled = []

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.embed import BACKENDS, Embedder, EmbeddingCache, embed_texts, text_key
+from grader.embed import BACKENDS, DEFAULT_BACKEND, Embedder, EmbeddingCache, embed_texts, text_key
 from grader.errors import GraderError
 from grader.ingest import expand_paths
 from grader.models import BatchResult, InputFailure, Rubric, RunConfig
@@ -40,7 +40,7 @@ DASK_MISSING = "the dask engine needs Dask distributed: pip install 'answer-grad
 
 @dataclass(frozen=True)
 class EngineOptions:
-    backend: str = "onnx"
+    backend: str = DEFAULT_BACKEND
     scheduler: str | None = None
     workers: int = 2
     partition_size: int = 200

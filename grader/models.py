@@ -6,6 +6,7 @@ Models are frozen and reject unknown fields, so a typo in a rubric fails at load
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -378,16 +379,11 @@ class Rubric(Frozen):
                 if bad:
                     check(("questions", i, "penalties", j, "unless_covered"),
                           f"question {q.id!r} penalty {p.id!r} names unknown key point(s) {bad}")
-        out += self._detector_problems(known)
+        self._detector_problems(known, check)
         return out
 
-    def _detector_problems(self, stages: set[str]) -> list[tuple[tuple[str | int, ...], str]]:
-        out: list[tuple[tuple[str | int, ...], str]] = []
-
-        def check(loc: tuple[str | int, ...], message: str | None) -> None:
-            if message:
-                out.append((loc, message))
-
+    def _detector_problems(self, stages: set[str],
+                           check: Callable[[tuple[str | int, ...], str | None], None]) -> None:
         det_ids = [d.id for d in self.detectors]
         check(("detectors",), _unique("detector", det_ids))
         dims = {d.id for d in self.dimensions}
@@ -418,7 +414,6 @@ class Rubric(Frozen):
             check(loc + ("questions",), _known_ids(f"mistake {m.id!r} questions", m.questions, qids, "question"))
             check(loc + ("dimensions",), _known_ids(f"mistake {m.id!r} dimensions", m.dimensions, dims,
                                                     "dimension"))
-        return out
 
     @property
     def stage_ids(self) -> list[str]:

@@ -46,7 +46,7 @@ def export_dir(store: Path, source_sha256: str) -> Path:
     return store / f"minilm-{source_sha256[:16]}-v{EXPORT_VERSION}"
 
 
-def export_onnx(source: Path, store: Path) -> Path:
+def export_onnx(source: Path, store: Path, source_sha: str | None = None) -> Path:
     """Export the model at `source` to ONNX (fp32 and int8) under `store`; returns the export folder. Needs torch
     and transformers. Written to a temporary folder and renamed into place, so a concurrent export or an interrupt
     never leaves a half-written one."""
@@ -54,7 +54,7 @@ def export_onnx(source: Path, store: Path) -> Path:
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModel
 
-    source_sha = file_sha256(source / "model.safetensors")
+    source_sha = source_sha or file_sha256(source / "model.safetensors")
     final = export_dir(store, source_sha)
     if (final / "meta.json").is_file():
         return final
@@ -121,7 +121,7 @@ def ensure_export(source: Path | None = None, store: Path | None = None, source_
     folder = export_dir(store, source_sha)
     if not (folder / "meta.json").is_file():
         try:
-            folder = export_onnx(source, store)
+            folder = export_onnx(source, store, source_sha)
         except ImportError as exc:
             raise GraderError(f"the ONNX export needs {exc.name}", hint="make install, or use --backend torch"
                               ) from None

@@ -16,9 +16,8 @@ import numpy as np
 from grader import __version__
 from grader.coverage import compute_coverage
 from grader.detect import CompiledDetectors, Mention, compile_detectors, concept_hits, find_mentions, lemma_sentences
-from grader.embed import Embedder, EmbeddingCache, EmbeddingTable, embed_texts
-from grader.result_cache import ResultCache
 from grader.detectors import LemmaSentence
+from grader.embed import Embedder, EmbeddingCache, EmbeddingTable, embed_texts
 from grader.errors import GraderError
 from grader.ingest import display_name, expand_paths, read_answer
 from grader.models import (
@@ -27,6 +26,7 @@ from grader.models import (
 )
 from grader.mistakes import find_mistakes
 from grader.question import choose_question, question_texts
+from grader.result_cache import ResultCache
 from grader.scoring import relevant_concepts, score_dimensions
 from grader.sections import split_sections
 from grader.stages import infer_stages, prototype_texts, stage_prototypes

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import bisect
 import functools
-
 import html as html_lib
 import re
 from collections.abc import Sequence

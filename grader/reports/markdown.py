@@ -8,6 +8,7 @@ import re
 
 from grader.models import BatchResult, Report
 from grader.reports import BatchContext, Format, flag_count, register
+from grader.thresholds import breaches, describe_thresholds, has_thresholds
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
 
@@ -91,8 +92,6 @@ def _question_line(r: Report) -> str:
 
 
 def render_summary(result: BatchResult, ctx: BatchContext) -> str:
-    from grader.thresholds import breaches, describe_thresholds, has_thresholds
-
     names = ctx.names
     dims = list(result.reports[0].dimensions) if result.reports else []
     gated = has_thresholds(ctx.config)
