@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install torch==2.13.0
 	$(PIP) install -c constraints.txt -e ".[test,dask]"
-	$(BIN)/python -m grader.onnx_backend
+	$(BIN)/python -m grader.embedding.onnx
 	@touch $@
 
 # The browser tests drive Debian's chromium (never a downloaded browser). Installed here when missing and

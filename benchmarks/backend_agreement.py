@@ -23,10 +23,10 @@ SETS = {
 
 
 def scores(backend: str, paths: list[str]) -> dict[str, dict[str, float]]:
-    from grader.engines import make_toolkit
+    from grader.run.engines import make_toolkit
     from grader.models import RunConfig
-    from grader.pipeline import grade_paths
-    from grader.rubric import default_rubric_path, load_rubric
+    from grader.run.batch import grade_paths
+    from grader.inputs.rubric import default_rubric_path, load_rubric
 
     tools = make_toolkit(backend, None)
     result = grade_paths([str(ROOT / p) for p in paths], load_rubric(default_rubric_path()), RunConfig(), tools)

@@ -84,13 +84,14 @@ def _split_front(text: str) -> tuple[str, str]:
 
 def cold_texts(paths: list[Path]) -> list[str]:
     """Every distinct text a cold `grade` run encodes for these answers (as the pipeline computes it)."""
-    from grader.ingest import read_answer
+    from grader.inputs.answers import read_answer
     from grader.models import RunConfig
-    from grader.pipeline import named_questions
-    from grader.question import question_texts
-    from grader.rubric import default_rubric_path, load_rubric
-    from grader.sections import load_sentencizer, split_sections
-    from grader.stages import prototype_texts
+    from grader.pipeline.grade import named_questions
+    from grader.pipeline.question import question_texts
+    from grader.inputs.rubric import default_rubric_path, load_rubric
+    from grader.pipeline.sections import split_sections
+from grader.run.toolkit import load_sentencizer
+    from grader.pipeline.stages import prototype_texts
 
     rubric = load_rubric(default_rubric_path())
     answers = [read_answer(p, max_bytes=RunConfig().max_bytes) for p in paths]
@@ -157,7 +158,7 @@ def main() -> None:
     ap.add_argument("--keep", default=None, help="keep the batch and outputs in this folder")
     args = ap.parse_args()
 
-    from grader.embed import DEFAULT_BACKEND
+    from grader.embedding.backends import DEFAULT_BACKEND
 
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="grader-bench-"))
     batch = work / "batch"

@@ -18,9 +18,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.rubric import load_rubric  # noqa: E402
-from grader.sections import load_sentencizer  # noqa: E402
-from grader.substance import standalone_hits  # noqa: E402
+from grader.inputs.rubric import load_rubric  # noqa: E402
+from grader.run.toolkit import load_sentencizer  # noqa: E402
+from grader.pipeline.substance import standalone_hits  # noqa: E402
 
 
 def evaluate(data: dict, rubric, nlp) -> dict[str, dict[str, object]]:

@@ -22,11 +22,13 @@ def main() -> None:
     from scipy.stats import spearmanr
 
     from grader.cli import _cache_dir
-    from grader.embed import EmbeddingCache, SentenceTransformerEmbedder
+    from grader.embedding.cache import EmbeddingCache
+    from grader.embedding.torch_backend import SentenceTransformerEmbedder
     from grader.models import RunConfig
-    from grader.pipeline import Toolkit, grade_paths
-    from grader.rubric import load_rubric
-    from grader.sections import load_sentencizer
+    from grader.pipeline.grade import Toolkit
+    from grader.run.batch import grade_paths
+    from grader.inputs.rubric import load_rubric
+    from grader.run.toolkit import load_sentencizer
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--answers", default=str(ROOT / "datasets" / "mlsd_examples" / "answers"))

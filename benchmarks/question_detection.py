@@ -25,9 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rubric", default=str(bench.ROOT / "rubrics" / "ml_system_design.yaml"))
     ap.add_argument("--cache-dir", default=None)
     args = ap.parse_args(argv)
-    from grader.pipeline import parse_and_embed
-    from grader.question import choose_question
-    from grader.rubric import load_rubric
+    from grader.pipeline.grade import parse_and_embed
+    from grader.pipeline.question import choose_question
+    from grader.inputs.rubric import load_rubric
 
     rubric = load_rubric(args.rubric)
     tools = bench.toolkit("torch", args.cache_dir)

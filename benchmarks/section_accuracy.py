@@ -161,14 +161,15 @@ def macro_f1(gold: list[str], pred: list[str]) -> float:
 
 def predict(answers, flags: list[str | None], rubric, tools):
     """Sentences with decided stages, through the pipeline's own functions (one embedding pass)."""
-    from grader.pipeline import decide_stages, parse_and_embed
+    from grader.pipeline.grade import decide_stages, parse_and_embed
+    from grader.pipeline.question import requested_question
 
     sectioned, table = parse_and_embed(answers, rubric, tools)
-    return [decide_stages(sa, rubric, table, q)[0] for sa, q in zip(sectioned, flags)]
+    return [decide_stages(sa, rubric, table, requested_question(sa.answer, q))[0] for sa, q in zip(sectioned, flags)]
 
 
 def _read(path: Path):
-    from grader.ingest import read_answer
+    from grader.inputs.answers import read_answer
 
     return read_answer(path, max_bytes=10_000_000)
 
@@ -242,9 +243,10 @@ def evaluate_dev(rubric, tools) -> dict:
 
 
 def toolkit(backend: str, cache_dir: str | None = None):
-    from grader.embed import BACKENDS, EmbeddingCache
-    from grader.pipeline import Toolkit
-    from grader.sections import load_sentencizer
+    from grader.embedding.backends import BACKENDS
+    from grader.embedding.cache import EmbeddingCache
+    from grader.pipeline.grade import Toolkit
+    from grader.run.toolkit import load_sentencizer
 
     embedder = BACKENDS.get(backend)()
     cache = EmbeddingCache(cache_dir, embedder.fingerprint) if cache_dir else None
@@ -260,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dev", action="store_true", help="evaluate the tuning answers instead")
     ap.add_argument("--per-answer", action="store_true", help="print every answer and its errors")
     args = ap.parse_args(argv)
-    from grader.rubric import load_rubric
+    from grader.inputs.rubric import load_rubric
 
     rubric = load_rubric(args.rubric)
     tools = toolkit(args.backend, args.cache_dir)

@@ -29,9 +29,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.agreement import jsonable  # noqa: E402
-from grader.calibration import _needed, _one_thread, fit_dimension, predict_rows, run_calibrate  # noqa: E402
-from grader.datasets import read_dataset  # noqa: E402
+from grader.agreement.metrics import jsonable  # noqa: E402
+from grader.calibration import _one_thread
+from grader.calibration.fit import _needed, fit_dimension, predict_rows
+from grader.calibration.run import run_calibrate
+from grader.inputs.datasets import read_dataset  # noqa: E402
 from grader.models import CalibrationConfig  # noqa: E402
 
 PUBLIC = ("saf_en", "semeval2013_beetle", "semeval2013_scientsbank", "powergrading", "asap_sas")
@@ -60,8 +62,8 @@ def main() -> int:
         return 0
 
     from grader.cli import _cache_dir
-    from grader.engines import make_toolkit
-    from grader.embed import DEFAULT_BACKEND
+    from grader.run.engines import make_toolkit
+    from grader.embedding.backends import DEFAULT_BACKEND
 
     tools = make_toolkit(args.backend or DEFAULT_BACKEND, _cache_dir(args.cache_dir), False)
     folders = [Path(args.datasets) / n for n in PUBLIC] + [ROOT / "datasets" / "mlsd_examples"]
@@ -104,7 +106,7 @@ def _labels(dataset, tools) -> dict:
     splits = np.asarray([a.split or "" for a in dataset.answers])
     if len(classes) < 3 or not (splits == "train").any():
         return {}
-    from grader.calibration import featurize_dataset
+    from grader.calibration.run import featurize_dataset
     from sklearn.metrics import accuracy_score, f1_score
 
     cfg = CalibrationConfig()

@@ -1,35 +1,37 @@
 """answer-grader: grade written or spoken answers to ML system design questions.
 
-The public API is re-exported here lazily, so `import grader` (and the CLI's `--help`) stays cheap.
+The public API (keyword-only, typed results; the CLI and the benchmarks use nothing else):
+
+- `grade(paths, *, rubric=None, config=RunConfig(...), backend="onnx", ...) -> BatchResult`
+- `write_reports(result, formats, out_dir, config) -> list[Path]`
+- `calibrate(dataset, *, folds=10, group_by="none", fit_model=False, ...) -> CalibrateRun`
+- `agree(ratings_csv, *, machines=(), fail_under=(), ...) -> AgreeResult`
+- `load_rubric(path) -> Rubric`, and the models `Rubric`, `RunConfig`, `Report`, `BatchResult`, `Settings`.
+
+Names are resolved lazily, so `import grader` (and the CLI's `--help`) stays cheap.
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "BatchResult",
-    "GraderError",
-    "Report",
-    "Rubric",
-    "RunConfig",
-    "Toolkit",
-    "grade_answers",
-    "grade_paths",
-    "load_rubric",
-]
-
 _LAZY = {
+    "grade": "grader.api",
+    "write_reports": "grader.api",
+    "calibrate": "grader.api",
+    "agree": "grader.api",
+    "AgreeResult": "grader.api",
+    "CalibrateRun": "grader.calibration.run",
+    "load_rubric": "grader.inputs.rubric",
     "BatchResult": "grader.models",
     "Report": "grader.models",
     "Rubric": "grader.models",
     "RunConfig": "grader.models",
+    "Settings": "grader.config",
     "GraderError": "grader.errors",
-    "Toolkit": "grader.pipeline",
-    "grade_answers": "grader.pipeline",
-    "grade_paths": "grader.pipeline",
-    "load_rubric": "grader.rubric",
 }
+
+__all__ = sorted(_LAZY)
 
 
 def __getattr__(name: str):

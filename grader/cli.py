@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
+from typing import NoReturn
 
 import click
 
 from grader import __version__
+from grader.config import Settings
 from grader.errors import EXIT_ERROR, EXIT_OK, EXIT_UNDER_THRESHOLD, GraderError
 
 DEFAULT_FORMATS = "json,md,html,csv"
@@ -25,15 +28,36 @@ DEFAULT_BACKEND = "onnx"
 KNOWN_ENGINES = ("local", "dask")
 
 
-def _fail(message: str) -> None:
-    click.echo(f"grade: error: {message}", err=True)
+def _fail(message: str, command: str = "grade") -> None:
+    click.echo(f"{command}: error: {message}", err=True)
 
 
-def _cache_dir(explicit: str | None) -> str:
-    if explicit:
-        return explicit
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "answer-grader")
+def _cache_dir(explicit: str | None, no_cache: bool, settings: Settings) -> str | None:
+    """--cache-dir, else the default under the settings' cache root; None with --no-cache."""
+    if no_cache:
+        return None
+    return explicit or str(settings.cache_root)
+
+
+def _run(command: str, body: Callable[[], int]) -> NoReturn:
+    """Run a command's body and exit with its code. Bad input (GraderError): one line, exit 2. A bug: the
+    traceback and exit 2, never 1 (which means "graded, under a threshold" / "gate failed"). Ctrl-C or SIGTERM:
+    exit 130 (reports are written atomically, so nothing is left half-written)."""
+    try:
+        code = body()
+    except GraderError as exc:
+        _fail(str(exc), command)
+        code = EXIT_ERROR
+    except KeyboardInterrupt:
+        _fail("interrupted; no report was left half-written", command)
+        _exit_interrupted()
+    except Exception:  # a bug, not bad input: keep the traceback, but never exit 1
+        import traceback
+
+        traceback.print_exc()
+        _fail("internal error (the traceback above is a bug: please report it)", command)
+        code = EXIT_ERROR
+    sys.exit(code)
 
 
 def _terminate_as_interrupt() -> None:
@@ -142,43 +166,23 @@ def grade_command(paths: tuple[str, ...], rubric_path: str | None, question: str
     except click.BadParameter as exc:
         _fail(f"--fail-under-dimension: {exc.message}")
         sys.exit(EXIT_ERROR)
-    try:
-        code = _grade(paths, rubric_path, question, out_dir, fmt_list, fail_under, dim_limits, time_plan,
-                      cache_dir, no_cache, backend, quiet, engine=engine, scheduler=scheduler, workers=workers,
-                      partition_size=partition_size, calibration_path=calibration_path)
-    except GraderError as exc:
-        _fail(str(exc))
-        code = EXIT_ERROR
-    except KeyboardInterrupt:
-        _fail("interrupted; no report was left half-written")
-        code = EXIT_INTERRUPTED
-    except Exception:  # a bug, not bad input: keep the traceback, but never exit 1 ("graded, too low")
-        import traceback
-
-        traceback.print_exc()
-        _fail("internal error (the traceback above is a bug: please report it)")
-        code = EXIT_ERROR
-    if code == EXIT_INTERRUPTED:
-        _exit_interrupted()
-    sys.exit(code)
+    settings = Settings.from_env()
+    _run("grade", lambda: _grade(paths, rubric_path=rubric_path, question=question, out_dir=out_dir, formats=fmt_list,
+                                 fail_under=fail_under, dim_limits=dim_limits, time_plan=time_plan,
+                                 cache_dir=_cache_dir(cache_dir, no_cache, settings), backend=backend, quiet=quiet,
+                                 engine=engine, scheduler=scheduler, workers=workers, partition_size=partition_size,
+                                 calibration_path=calibration_path, settings=settings))
 
 
-def _grade(paths, rubric_path, question, out_dir, formats, fail_under, dim_limits, time_plan, cache_dir,
-           no_cache, backend, quiet, *, engine="local", scheduler=None, workers=2, partition_size=200,
-           calibration_path=None) -> int:
-    from grader.engines import ENGINES, EngineOptions, make_toolkit
+def _grade(paths, *, rubric_path, question, out_dir, formats, fail_under, dim_limits, time_plan, cache_dir,
+           backend, quiet, engine, scheduler, workers, partition_size, calibration_path, settings) -> int:
+    from grader.api import grade, write_reports
     from grader.models import RunConfig
-    from grader.reports import write_reports
-    from grader.thresholds import breaches, check_threshold_names, describe_thresholds, has_thresholds
+    from grader.reports.thresholds import breaches, describe_thresholds, has_thresholds
 
     progress = _show_progress(quiet)
     config = RunConfig(question=question, out_dir=out_dir, formats=tuple(formats), fail_under=fail_under,
-                       fail_under_dimension=dim_limits, cache_dir=None if no_cache else _cache_dir(cache_dir),
-                       time_plan=time_plan, progress=progress)
-    # The local engine grades with this toolkit; a calibration check needs its embedder's fingerprint.
-    tools = make_toolkit(backend, config.cache_dir, progress) if engine == "local" or calibration_path else None
-    rubric, calibrator = _rubric_and_calibrator(rubric_path, calibration_path, tools.embedder if tools else None)
-    check_threshold_names(config, rubric)
+                       fail_under_dimension=dim_limits, cache_dir=cache_dir, time_plan=time_plan, progress=progress)
     bar = None
     if progress:
         from tqdm import tqdm
@@ -191,12 +195,11 @@ def _grade(paths, rubric_path, question, out_dir, formats, fail_under, dim_limit
             yield item
             bar.update(1)
 
-    options = EngineOptions(backend=backend, scheduler=scheduler, workers=workers, partition_size=partition_size,
-                            calibrator=calibrator,
-                            on_partition_done=bar.update if bar is not None else None)
     try:
-        result = ENGINES.get(engine)(list(paths), rubric, config, options, tools=tools if engine == "local" else None,
-                                      progress=per_answer if bar is not None else None)
+        result = grade(paths, rubric=rubric_path, config=config, backend=backend, engine=engine,
+                       calibration=calibration_path, settings=settings, scheduler=scheduler, workers=workers,
+                       partition_size=partition_size, progress=per_answer if bar is not None else None,
+                       on_partition_done=bar.update if bar is not None else None)
     finally:
         if bar is not None:
             bar.close()
@@ -214,26 +217,6 @@ def _grade(paths, rubric_path, question, out_dir, formats, fail_under, dim_limit
     if result.failures:
         return EXIT_ERROR
     return EXIT_UNDER_THRESHOLD if under else EXIT_OK
-
-
-def _rubric_and_calibrator(rubric_path: str | None, calibration_path: str | None, embedder):
-    """The rubric (a calibration built from a short-answer dataset carries its own, used when no --rubric is
-    given) and the calibrator; a calibration from another model or configuration is refused with the reason."""
-    from grader.rubric import default_rubric_path, load_rubric
-
-    if calibration_path is None:
-        return load_rubric(rubric_path or default_rubric_path()), None
-    from grader.calibration import Calibrator, load_calibration
-    from grader.pipeline import config_hash
-
-    cal = load_calibration(calibration_path, model_fingerprint=embedder.fingerprint)
-    rubric = cal.rubric if cal.rubric is not None and rubric_path is None else load_rubric(
-        rubric_path or default_rubric_path())
-    here = config_hash(rubric, embedder, rubric.default_time_plan)
-    if here != cal.config_hash:
-        raise GraderError(f"calibration fitted with another rubric or configuration (its config {cal.config_hash}, "
-                          f"this run {here}); refit it with `grader calibrate` on this rubric", path=calibration_path)
-    return rubric, Calibrator(cal)
 
 
 @click.group("grader", context_settings={"help_option_names": ["-h", "--help"]})
@@ -264,7 +247,7 @@ def rubric_group() -> None:
 @click.argument("file", type=click.Path(dir_okay=False))
 def rubric_check(file: str) -> None:
     """Validate a rubric file and list every problem found."""
-    from grader.rubric import rubric_problems
+    from grader.inputs.rubric import rubric_problems
 
     problems = rubric_problems(file)
     for p in problems:
@@ -299,35 +282,29 @@ def calibrate_command(dataset_dir: str, folds: int, seed: int, group_by: str, pr
 
     DATASET_DIR is a short-answer folder (questions.csv + answers.csv) or an answer folder (answers/*.md +
     grades.csv)."""
-    try:
-        _calibrate(dataset_dir, folds, seed, group_by, predictions_path, model_path, rubric_path, bootstrap,
-                   cache_dir, no_cache, backend, quiet)
-    except GraderError as exc:
-        _fail(str(exc))
-        sys.exit(EXIT_ERROR)
-    sys.exit(EXIT_OK)
+    settings = Settings.from_env()
+    _run("grader calibrate", lambda: _calibrate(
+        dataset_dir, folds=folds, seed=seed, group_by=group_by, predictions_path=predictions_path,
+        model_path=model_path, rubric_path=rubric_path, bootstrap=bootstrap,
+        cache_dir=_cache_dir(cache_dir, no_cache, settings), backend=backend, quiet=quiet, settings=settings))
 
 
-def _calibrate(dataset_dir, folds, seed, group_by, predictions_path, model_path, rubric_path, bootstrap,
-               cache_dir, no_cache, backend, quiet) -> None:
+def _calibrate(dataset_dir, *, folds, seed, group_by, predictions_path, model_path, rubric_path, bootstrap,
+               cache_dir, backend, quiet, settings) -> int:
     import csv
     import io
     import json
     from pathlib import Path
 
-    from grader.agreement import jsonable
-    from grader.agreement_report import calibrate_text
-    from grader.calibration import run_calibrate, save_calibration
-    from grader.datasets import read_dataset
-    from grader.embed import atomic_write
-    from grader.engines import make_toolkit
-    from grader.rubric import load_rubric
+    from grader.agreement.metrics import jsonable
+    from grader.agreement.render import calibrate_text
+    from grader.api import calibrate
+    from grader.calibration.store import save_calibration
+    from grader.files import atomic_write
 
-    dataset = read_dataset(dataset_dir)
-    tools = make_toolkit(backend, None if no_cache else _cache_dir(cache_dir), _show_progress(quiet))
-    rubric = load_rubric(rubric_path) if rubric_path else None
-    run = run_calibrate(dataset, tools, folds=folds, seed=seed, group_by=group_by, rubric=rubric,
-                        fit_model=model_path is not None, n_boot=bootstrap)
+    run = calibrate(dataset_dir, folds=folds, seed=seed, group_by=group_by, rubric=rubric_path,
+                    fit_model=model_path is not None, bootstrap=bootstrap, backend=backend, cache_dir=cache_dir,
+                    settings=settings, progress=_show_progress(quiet))
     out = Path(predictions_path)
     buf = io.StringIO()
     fields = ["answer_id", "question_id", "fold", "raw_score", "predicted", "human", "dimension", "variant"]
@@ -338,13 +315,14 @@ def _calibrate(dataset_dir, folds, seed, group_by, predictions_path, model_path,
         out.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(out, buf.getvalue().encode())
         atomic_write(out.with_name(out.stem + ".agreement.json"),
-                      (json.dumps(jsonable(run.summary), indent=1) + "\n").encode())
+                     (json.dumps(jsonable(run.summary), indent=1) + "\n").encode())
         if run.calibration is not None:
             save_calibration(run.calibration, model_path)
     except OSError as exc:
         raise GraderError(f"cannot write: {exc.strerror or exc}", path=str(exc.filename or out)) from None
     if not quiet:
         click.echo(calibrate_text(jsonable(run.summary)), nl=False)
+    return EXIT_OK
 
 
 @main.command("agree")
@@ -363,65 +341,28 @@ def agree_command(ratings: str, machines: tuple[str, ...], fail_under: tuple[str
     """Agreement of every rater with the human consensus and with each other.
 
     RATINGS is long-form CSV: item_id,rater,dimension,grade (answer_id is accepted for item_id)."""
-    try:
-        code = _agree(ratings, machines, fail_under, out_dir, bootstrap, seed)
-    except GraderError as exc:
-        _fail(str(exc))
-        code = EXIT_ERROR
-    sys.exit(code)
+    _run("grader agree", lambda: _agree(ratings, machines=machines, fail_under=fail_under, out_dir=out_dir,
+                                        bootstrap=bootstrap, seed=seed))
 
 
-def _agree(ratings, machines, fail_under, out_dir, bootstrap, seed) -> int:
+def _agree(ratings, *, machines, fail_under, out_dir, bootstrap, seed) -> int:
     import json
     from pathlib import Path
 
-    import numpy as np
+    from grader.agreement.render import agree_html, agree_text
+    from grader.api import agree
+    from grader.files import atomic_write
 
-    from grader.agreement import METRICS, jsonable, ratings_agreement
-    from grader.agreement_report import agree_html, agree_text
-    from grader.datasets import read_ratings
-    from grader.embed import atomic_write
-
-    gates = []
-    for spec in fail_under:
-        name, sep, value = spec.partition("=")
-        try:
-            gates.append((METRICS.get(name.strip()), float(value)))
-        except ValueError:
-            raise GraderError(f"--fail-under {spec!r}: expected METRIC=NUMBER") from None
-        if not sep:
-            raise GraderError(f"--fail-under {spec!r}: expected METRIC=NUMBER")
-    data, scale = read_ratings(ratings, machines)
-    known = {r for _, raters, _ in data.values() for r in raters}
-    unknown = sorted(set(machines) - known)
-    if unknown:
-        raise GraderError(f"--machine names rater(s) not in the file: {', '.join(unknown)}", path=ratings)
-    report = {"source": ratings, "scale": scale.model_dump(), "machines": sorted(machines), "dimensions": {}}
-    for dim, (items, raters, grades) in data.items():
-        report["dimensions"][dim] = ratings_agreement(items, raters, np.asarray(grades, dtype=float), scale=scale,
-                                                      machines=machines, n_boot=bootstrap, seed=seed)
-    report = jsonable(report)
-    failures = []
-    for dim, d in report["dimensions"].items():
-        gated = [r for r in d["raters"] if r in machines] or list(d["raters"])
-        for rater in gated:
-            for metric, x in gates:
-                v = d["raters"][rater]["metrics"].get(metric.name)
-                bad = v is None or (v < x if metric.higher_is_better else v > x)
-                if bad:
-                    failures.append(f"{dim}: {rater} {metric.name} "
-                                    f"{'undefined' if v is None else format(v, '.4f')} "
-                                    f"{'under' if metric.higher_is_better else 'over'} {x:g}")
-    report["failures"] = failures
+    result = agree(ratings, machines=machines, fail_under=fail_under, bootstrap=bootstrap, seed=seed)
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
-        atomic_write(out / "agreement.json", (json.dumps(report, indent=1) + "\n").encode())
-        atomic_write(out / "agreement.html", agree_html(report).encode())
+        atomic_write(out / "agreement.json", (json.dumps(result.report, indent=1) + "\n").encode())
+        atomic_write(out / "agreement.html", agree_html(result.report).encode())
     except OSError as exc:
         raise GraderError(f"cannot write: {exc.strerror or exc}", path=str(out)) from None
-    click.echo(agree_text(report), nl=False)
-    return EXIT_UNDER_THRESHOLD if failures else EXIT_OK
+    click.echo(agree_text(result.report), nl=False)
+    return EXIT_UNDER_THRESHOLD if result.failures else EXIT_OK
 
 
 def grade_main() -> None:

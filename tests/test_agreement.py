@@ -9,7 +9,7 @@ import pytest
 from scipy.stats import pearsonr, spearmanr
 from sklearn.metrics import cohen_kappa_score
 
-from grader.agreement import (
+from grader.agreement.metrics import (
     METRICS, UndefinedMetricWarning, _interval_alpha, adjacent_agreement_score, bootstrap_interval, compare,
     confusion, exact_agreement_score, krippendorff_alpha_score, pearson_score, prmse_score,
     quadratic_weighted_kappa_score, qwk_by_question_score, ratings_agreement, rmse_error, score_bands,
@@ -121,7 +121,8 @@ def test_compare_reports_every_registered_metric_on_discrete_scales():
 def test_metric_direction_follows_the_naming_rule():
     for name in METRICS:
         m = METRICS.get(name)
-        assert m.higher_is_better == (name not in ("rmse", "mae", "bias", "smd")), name
+        expected = "zero" if name in ("bias", "smd") else "lower" if name in ("rmse", "mae") else "higher"
+        assert m.better == expected, name
 
 
 def test_bootstrap_interval_is_deterministic_and_brackets_the_estimate():

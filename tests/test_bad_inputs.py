@@ -29,12 +29,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from grader.cli import grade_command, main
-from grader.datasets import read_dataset
+from grader.inputs.datasets import read_dataset
 from grader.errors import GraderError
-from grader.ingest import decode, expand_paths, read_answer
+from grader.inputs.answers import decode, expand_paths, read_answer
 from grader.models import RunConfig
-from grader.pipeline import Toolkit, grade_paths
-from grader.rubric import rubric_problems
+from grader.pipeline.grade import Toolkit
+from grader.run.batch import grade_paths
+from grader.inputs.rubric import rubric_problems
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent
@@ -280,14 +281,14 @@ def test_output_folder_that_cannot_be_created(tmp_path):
 
 def test_output_folder_that_cannot_be_written(tmp_path, monkeypatch):
     """A folder we may not write in (simulated: root may write anywhere): one line naming the file, exit 2."""
-    import grader.embed as embed  # every file the grader writes goes through embed.atomic_write
+    import grader.files as files  # every file the grader writes goes through files.atomic_write
 
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
     (tmp_path / "a.md").write_text(GOOD)
     (tmp_path / "out").mkdir()
-    monkeypatch.setattr(embed.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(files.tempfile, "mkstemp", refuse)
     code, err, _ = _grade(tmp_path / "a.md", "--out", tmp_path / "out", "--no-cache")
     assert code == 2 and _errors(err) == [f"{tmp_path}/out/a.json: cannot write report: Permission denied"]
     assert list((tmp_path / "out").iterdir()) == []
@@ -514,7 +515,7 @@ def _calls(tree: ast.AST):
 def test_no_pickle_no_unsafe_yaml_nothing_executed_anywhere_in_the_grader():
     """Static: no module imports pickle (or joblib, dill, marshal, shelve), calls eval/exec/compile/os.system or
     a subprocess, loads YAML but with a safe loader, or loads numpy arrays with pickles allowed."""
-    from grader import rubric
+    from grader.inputs import rubric
 
     banned_imports = {"pickle", "cPickle", "dill", "joblib", "marshal", "shelve", "cloudpickle", "subprocess"}
     problems = []

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from grader.embed import HashingEmbedder
+from grader.embedding.hashing import HashingEmbedder
 from grader.models import RunConfig
-from grader.pipeline import Toolkit, grade_paths
+from grader.pipeline.grade import Toolkit
+from grader.run.batch import grade_paths
 from grader.reports import write_reports
 
 ROOT = Path(__file__).parent.parent

@@ -13,16 +13,19 @@ import pytest
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.isotonic import IsotonicRegression
 
-from grader.agreement import pearson_score
-from grader.calibration import (
-    ESTIMATORS, FEATURE_VERSION, Calibrator, FitContext, cross_validate, featurize_dataset, fit_calibration,
-    load_calibration, official_splits, predict, run_calibrate, save_calibration, select_model, snap,
-)
-from grader.datasets import read_dataset, read_ratings
+from grader.agreement.metrics import pearson_score
+from grader.calibration.apply import Calibrator, snap
+from grader.calibration.estimators import ESTIMATORS, FitContext, predict, select_model
+from grader.calibration.features import FEATURE_VERSION
+from grader.calibration.fit import cross_validate
+from grader.api import calibrate
+from grader.calibration.run import featurize_dataset, official_splits
+from grader.calibration.store import fit_calibration, load_calibration, save_calibration
+from grader.inputs.datasets import read_dataset, read_ratings
 from grader.errors import GraderError
 from grader.models import CalibrationConfig, FittedEstimator, Scale
-from grader.pipeline import config_hash
-from grader.rubric import load_rubric, rubric_question_ids, short_answer_rubric
+from grader.pipeline.grade import config_hash
+from grader.inputs.rubric import load_rubric, rubric_question_ids, short_answer_rubric
 
 DATA = Path(__file__).parent / "data"
 SHORT = DATA / "short_answer"
@@ -290,7 +293,7 @@ def test_predict_clips_to_the_unit_interval():
 
 
 def test_run_calibrate_summary_has_human_human_and_official_splits(short_dataset, toolkit):
-    run = run_calibrate(short_dataset, toolkit, folds=5, seed=0, group_by="none", n_boot=20)
+    run = calibrate(short_dataset, tools=toolkit, folds=5, seed=0, group_by="none", bootstrap=20)
     d = run.summary["dimensions"]["score"]
     assert {"metrics", "intervals", "bands", "by_variant", "raters", "official_splits"} <= set(d)
     assert "grader" in d["raters"]["raters"] and "prmse" in d["raters"]["raters"]["grader"]["metrics"]
@@ -315,15 +318,15 @@ def test_default_rubric_loads_for_folders(default_rubric):
 def test_a_training_answer_is_not_its_own_neighbour(folder_calibration, toolkit, tiny_rubric):
     """Grading an answer the calibration was fitted on must not meet itself at similarity 1 (the model learnt its
     neighbour features out of fold): the result equals that of a calibration without the answer's grades."""
-    from grader.calibration import answer_features, answer_vector
-    from grader.pipeline import parse_and_embed
+    from grader.pipeline.grade import featurize_answers
 
     ds = read_dataset(FOLDER)
-    sectioned, table = parse_and_embed([a.answer for a in ds.answers], tiny_rubric, toolkit)
+    rows = featurize_answers([a.answer for a in ds.answers], [a.question_id for a in ds.answers], tiny_rubric, toolkit,
+                             CFG)
     cal, moved = Calibrator(folder_calibration), 0
-    for item, sa in zip(ds.answers, sectioned):
-        question = tiny_rubric.question(item.question_id)
-        feats, vec = answer_features(sa, question, tiny_rubric, table, CFG), answer_vector(sa, table)
+    for item, (qid, feats, vec) in zip(ds.answers, rows):
+        question = tiny_rubric.question(qid)
+        sa = item  # the text the calibration stored
         row = folder_calibration.neighbours.texts.index(sa.answer.text)
         grades = {d: [(-1.0 if i == row else g) for i, g in enumerate(gs)]
                   for d, gs in folder_calibration.neighbours.grades.items()}

@@ -4,11 +4,16 @@ from pathlib import Path
 
 import pytest
 
-from grader.agreement import quadratic_weighted_kappa_score
-from grader.calibration import Calibrator, cross_validate, featurize_dataset, fit_calibration, to_scale
-from grader.datasets import read_dataset
+from grader.agreement.metrics import quadratic_weighted_kappa_score
+from grader.calibration.apply import Calibrator
+from grader.calibration.fit import cross_validate
+from grader.calibration.run import featurize_dataset
+from grader.calibration.store import fit_calibration
+from grader.calibration.table import to_scale
+from grader.inputs.datasets import read_dataset
 from grader.models import CalibrationConfig, RunConfig
-from grader.pipeline import Toolkit, config_hash, grade_paths
+from grader.pipeline.grade import Toolkit, config_hash
+from grader.run.batch import grade_paths
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).parent.parent

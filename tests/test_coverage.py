@@ -1,9 +1,9 @@
 import pytest
 
-from grader.coverage import compute_coverage, credit
-from grader.embed import embed_texts
+from grader.pipeline.coverage import compute_coverage, credit
+from grader.embedding.cache import embed_texts
 from grader.models import Answer, CoverageConfig, SectionedAnswer, Sentence
-from grader.scoring import score_dimensions
+from grader.pipeline.scoring import score_dimensions
 
 
 def _answer(*sentences):

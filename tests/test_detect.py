@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from grader.detect import compile_detectors, find_mentions, lemma_sentences
-from grader.detectors import KINDS
-from grader.substance import standalone_hits
+from grader.pipeline.detect import compile_detectors, find_mentions, lemma_sentences
+from grader.pipeline.detectors import KINDS
+from grader.pipeline.substance import standalone_hits
 
 DATA = Path(__file__).parent / "data"
 

@@ -3,7 +3,9 @@ import json
 import numpy as np
 import pytest
 
-from grader.embed import EmbeddingCache, HashingEmbedder, embed_texts, text_key
+from grader.embedding.cache import EmbeddingCache, embed_texts
+from grader.embedding.hashing import HashingEmbedder
+from grader.embedding.model import text_key
 
 
 def test_hashing_embedder_is_deterministic_and_normalised():

@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.embed import EmbeddingCache
+from grader.embedding.cache import EmbeddingCache
 from grader.models import RunConfig
-from grader.pipeline import Toolkit, grade_paths
+from grader.pipeline.grade import Toolkit
+from grader.run.batch import grade_paths
 from grader.reports import FORMATS, write_reports
 
 pytestmark = pytest.mark.slow
@@ -61,12 +62,12 @@ def test_same_bytes_whatever_cache_state_batch_and_order(tmp_path, nlp, real_emb
     cache = tmp_path / "cache"
 
     def run(ps, out, use_cache):
-        from grader.result_cache import ResultCache
+        from grader.run.result_cache import ResultCache
 
         c = EmbeddingCache(cache, real_embedder.fingerprint) if use_cache else None
         r = ResultCache(cache) if use_cache else None  # the warm run serves every report from here
-        result = grade_paths(ps, default_rubric, RunConfig(),
-                             Toolkit(nlp=nlp, embedder=real_embedder, cache=c, results=r))
+        result = grade_paths(ps, default_rubric, RunConfig(), Toolkit(nlp=nlp, embedder=real_embedder, cache=c),
+                             results=r)
         write_reports(result, FORMATS.names(), tmp_path / out)
 
     run(paths, "cold", True)                       # empty cache: computes and stores

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.embed import HashingEmbedder, text_key
-from grader.engines import EngineOptions, PrecomputedEmbedder, partitions, run_dask, run_local
+from grader.embedding.hashing import HashingEmbedder
+from grader.embedding.model import text_key
+from grader.run.engines import EngineOptions, PrecomputedEmbedder, partitions, run_dask, run_local
 from grader.errors import GraderError
 from grader.models import RunConfig
 from grader.reports import FORMATS, write_reports
@@ -104,7 +105,7 @@ def test_a_worker_killed_mid_run_loses_no_answer(tmp_path, cluster_client, tiny_
 
 @pytest.mark.slow
 def test_dask_with_the_real_model_gives_local_bytes(tmp_path, cluster_client, default_rubric, nlp, real_embedder):
-    from grader.pipeline import Toolkit
+    from grader.pipeline.grade import Toolkit
 
     paths = [str(p) for p in sorted((ROOT / "examples" / "answers").glob("*.md"))]
     dask = run_dask(paths, default_rubric, RunConfig(), EngineOptions(client=cluster_client))

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from grader.errors import GraderError
-from grader.ingest import expand_paths, read_answer, split_front_matter
+from grader.inputs.answers import expand_paths, read_answer, split_front_matter
 
 LIMIT = 10_000
 

@@ -1,8 +1,8 @@
 """Mistakes, penalties and how detectors and flags move dimension scores (hashing embedder, default rubric)."""
 
 from grader.models import Answer, MistakeHit, RunConfig
-from grader.pipeline import grade_answers
-from grader.scoring import relevant_concepts, score_dimensions
+from grader.pipeline.grade import grade_answers
+from grader.pipeline.scoring import relevant_concepts, score_dimensions
 
 
 def _grade(text, toolkit, rubric, qid="q05"):

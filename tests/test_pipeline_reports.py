@@ -7,7 +7,7 @@ import pytest
 
 from grader.errors import GraderError
 from grader.models import BatchResult, Report
-from grader.pipeline import grade_paths
+from grader.run.batch import grade_paths
 from grader.reports import FORMATS, report_names, write_reports
 from grader.reports.markdown import esc
 

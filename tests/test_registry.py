@@ -2,8 +2,8 @@ import pytest
 
 from grader import cli
 from grader.cli import KNOWN_BACKENDS, KNOWN_ENGINES, KNOWN_FORMATS
-from grader.engines import ENGINES
-from grader.embed import BACKENDS
+from grader.run.engines import ENGINES
+from grader.embedding.backends import BACKENDS
 from grader.errors import GraderError
 from grader.registry import Registry
 from grader.reports import FORMATS
@@ -29,8 +29,8 @@ def test_cli_choices_match_registries():
     assert sorted(KNOWN_FORMATS) == FORMATS.names()
     assert sorted(KNOWN_BACKENDS) == BACKENDS.names()
     assert sorted(KNOWN_ENGINES) == ENGINES.names()
-    from grader.embed import DEFAULT_BACKEND
-    from grader.engines import EngineOptions
+    from grader.embedding.backends import DEFAULT_BACKEND
+    from grader.run.engines import EngineOptions
 
     assert cli.DEFAULT_BACKEND == DEFAULT_BACKEND == EngineOptions().backend
 

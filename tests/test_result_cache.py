@@ -3,11 +3,12 @@ changes a report changes its key; a damaged entry is recomputed."""
 
 from pathlib import Path
 
-from grader.embed import HashingEmbedder
+from grader.embedding.hashing import HashingEmbedder
 from grader.models import RunConfig
-from grader.pipeline import Toolkit, config_hash, grade_paths
+from grader.pipeline.grade import Toolkit, config_hash
+from grader.run.batch import grade_paths
 from grader.reports import FORMATS, write_reports
-from grader.result_cache import ResultCache, code_fingerprint
+from grader.run.result_cache import ResultCache, code_fingerprint
 
 ANSWER = """---
 question: cats
@@ -30,10 +31,10 @@ def _files(tmp_path: Path, n: int = 3) -> Path:
 
 def _run(src, rubric, nlp, cache_dir, out):
     embedder = HashingEmbedder()
-    tools = Toolkit(nlp=nlp, embedder=embedder, results=ResultCache(cache_dir))
-    result = grade_paths([str(src)], rubric, RunConfig(), tools)
+    results = ResultCache(cache_dir)
+    result = grade_paths([str(src)], rubric, RunConfig(), Toolkit(nlp=nlp, embedder=embedder), results=results)
     write_reports(result, FORMATS.names(), out)
-    return embedder, tools.results
+    return embedder, results
 
 
 def test_rerun_serves_reports_from_the_cache_with_the_same_bytes(tmp_path, tiny_rubric, nlp):
@@ -67,7 +68,7 @@ def test_damaged_entry_is_detected_and_recomputed(tmp_path, tiny_rubric, nlp):
 
 
 def test_key_names_everything_a_report_depends_on(tmp_path, tiny_rubric, nlp):
-    from grader.ingest import read_answer
+    from grader.inputs.answers import read_answer
 
     src = _files(tmp_path, n=1)
     answer = read_answer(src / "a0.md", max_bytes=10**6)

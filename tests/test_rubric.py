@@ -5,7 +5,7 @@ import yaml
 
 from grader.errors import GraderError
 from grader.models import STAGE_IDS
-from grader.rubric import load_rubric, rubric_problems
+from grader.inputs.rubric import load_rubric, rubric_problems
 
 DATA = Path(__file__).parent / "data"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.embed import EmbeddingCache
-from grader.pipeline import Toolkit
+from grader.embedding.cache import EmbeddingCache
+from grader.pipeline.grade import Toolkit
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).parent.parent

@@ -2,7 +2,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from grader.models import Answer
-from grader.sections import split_sections, stage_of_heading, stages_of_heading
+from grader.pipeline.sections import split_sections, stage_of_heading, stages_of_heading
 
 
 def _split(text, rubric, nlp):
@@ -182,8 +182,9 @@ _MARKDOWN = st.lists(st.sampled_from([
 @settings(max_examples=200, deadline=None)
 @given(st.one_of(_MARKDOWN, st.text(max_size=200)))
 def test_parser_and_inference_never_crash_on_markdown_shapes(default_rubric, nlp, text):
-    from grader.embed import HashingEmbedder, embed_texts
-    from grader.stages import infer_stages, prototype_texts, stage_prototypes
+    from grader.embedding.cache import embed_texts
+    from grader.embedding.hashing import HashingEmbedder
+    from grader.pipeline.stages import infer_stages, prototype_texts, stage_prototypes
 
     sa = _split(text, default_rubric, nlp)
     for s in sa.sentences:

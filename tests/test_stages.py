@@ -1,10 +1,10 @@
 """Stage inference with the model-free hashing embedder: similarity is word overlap, so each test can say
 which stage a sentence resembles."""
 
-from grader.embed import embed_texts
+from grader.embedding.cache import embed_texts
 from grader.models import Answer
-from grader.sections import split_sections
-from grader.stages import infer_stages, prototype_texts, stage_prototypes
+from grader.pipeline.sections import split_sections
+from grader.pipeline.stages import infer_stages, prototype_texts, stage_prototypes
 
 # the tiny rubric's key points for "cats", one per stage
 ASK = "ask how many photos arrive per day"

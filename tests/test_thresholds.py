@@ -2,7 +2,7 @@ import pytest
 
 from grader.errors import GraderError
 from grader.models import RunConfig
-from grader.thresholds import Breach, breaches, check_threshold_names, describe_thresholds, weakest_dimensions
+from grader.reports.thresholds import Breach, breaches, check_threshold_names, describe_thresholds, weakest_dimensions
 
 GOOD = "---\nquestion: cats\n---\n## Clarify\nAsk how many photos arrive per day.\n\n## Model\nUse a CNN.\n"
 

@@ -1,11 +1,11 @@
 import pytest
 
-from grader.embed import embed_texts
+from grader.embedding.cache import embed_texts
 from grader.errors import GraderError
 from grader.models import Answer, SectionedAnswer, Sentence
-from grader.question import choose_question, question_texts
-from grader.stages import prototype_texts
-from grader.timing import allocate_time
+from grader.pipeline.question import choose_question, question_texts, requested_question
+from grader.pipeline.stages import prototype_texts
+from grader.pipeline.timing import allocate_time
 
 
 def _sa(sentences, front=None, times=None):
@@ -66,8 +66,8 @@ def _table(sa, rubric, hashing):
 def test_flag_beats_front_matter_beats_detection(tiny_rubric, hashing):
     sa = _sa([(None, "we forecast train delays")], front={"question": "cats"})
     table = _table(sa, tiny_rubric, hashing)
-    assert choose_question(sa, tiny_rubric, table, "trains").source == "flag"
-    choice = choose_question(sa, tiny_rubric, table)
+    assert choose_question(sa, tiny_rubric, table, requested_question(sa.answer, "trains")).source == "flag"
+    choice = choose_question(sa, tiny_rubric, table, requested_question(sa.answer, None))
     assert (choice.question_id, choice.source) == ("cats", "front_matter")
 
 
@@ -80,7 +80,7 @@ def test_detection_picks_the_closer_question_and_reports_margin(tiny_rubric, has
 def test_unknown_question_id_lists_the_known_ones(tiny_rubric, hashing):
     sa = _sa([(None, "x")], front={"question": "dogs"})
     with pytest.raises(GraderError, match=r"unknown question id 'dogs' \(from front matter\); the rubric has cats, trains"):
-        choose_question(sa, tiny_rubric, _table(sa, tiny_rubric, hashing))
+        choose_question(sa, tiny_rubric, _table(sa, tiny_rubric, hashing), requested_question(sa.answer, None))
 
 
 def test_below_the_thresholds_the_question_is_unknown_and_graded_generically(tiny_rubric, hashing):

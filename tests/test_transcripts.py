@@ -7,10 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from grader.errors import GraderError
-from grader.ingest import read_answer
+from grader.inputs.answers import read_answer
 from grader.models import Answer
-from grader.sections import split_sections
-from grader.transcripts import parse_transcript, text_transcript
+from grader.pipeline.sections import split_sections
+from grader.inputs.transcripts import parse_transcript, text_transcript
 
 VTT = """WEBVTT
 

@@ -6,7 +6,7 @@ import csv
 import io
 
 from grader.models import BatchResult
-from grader.reports import BatchContext, Format, flag_count, register
+from grader.reports.base import BatchContext, Format, flag_count, register
 
 
 def render(result: BatchResult, ctx: BatchContext) -> str:

@@ -18,10 +18,10 @@ from collections.abc import Sequence
 from pydantic import BaseModel
 
 from grader.models import BatchResult, Report
-from grader.reports import BatchContext, Format, flag_count, register
+from grader.reports.base import BatchContext, Format, flag_count, register
 from grader.reports._charts import bar_chart, e, histogram, label, score_color, stage_color, timeline
 from grader.reports._fields import field_table, format_field
-from grader.thresholds import breaches, describe_thresholds, has_thresholds
+from grader.reports.thresholds import breaches, describe_thresholds, has_thresholds
 
 CSS = """
 :root{--fg:#1d2330;--muted:#5d6677;--line:#d9dde5;--bg:#fff;--soft:#f4f6f9;--low:#c8553d;--mid:#e0a030;

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from grader.models import Report
-from grader.reports import Format, register
+from grader.reports.base import Format, register
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 

@@ -11,8 +11,8 @@ import re
 import xml.etree.ElementTree as ET
 
 from grader.models import BatchResult, Report
-from grader.reports import BatchContext, Format, register
-from grader.thresholds import breaches, weakest_dimensions
+from grader.reports.base import BatchContext, Format, register
+from grader.reports.thresholds import breaches, weakest_dimensions
 
 SUITE = "answer-grader"
 # Characters XML 1.0 cannot carry, even escaped.

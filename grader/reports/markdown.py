@@ -7,8 +7,8 @@ import html
 import re
 
 from grader.models import BatchResult, Report
-from grader.reports import BatchContext, Format, flag_count, register
-from grader.thresholds import breaches, describe_thresholds, has_thresholds
+from grader.reports.base import BatchContext, Format, flag_count, register
+from grader.reports.thresholds import breaches, describe_thresholds, has_thresholds
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
 

@@ -1,0 +1,54 @@
+"""Agreement gates (`grader agree --fail-under METRIC=X`): parsed once, checked against an agreement report.
+
+>>> gate = parse_gates(["bias=0.1"])[0]
+>>> gate.metric.worse_than(-0.9, gate.limit), gate.metric.worse_than(0.05, gate.limit)
+(True, False)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from grader.agreement.metrics import METRICS, Metric
+from grader.errors import GraderError
+
+
+@dataclass(frozen=True)
+class Gate:
+    metric: Metric
+    limit: float
+
+
+def parse_gates(specs: Sequence[str | Gate]) -> list[Gate]:
+    """`METRIC=NUMBER` strings (or ready gates) -> gates; an unknown metric or a malformed spec: GraderError."""
+    gates = []
+    for spec in specs:
+        if isinstance(spec, Gate):
+            gates.append(spec)
+            continue
+        name, sep, value = spec.partition("=")
+        try:
+            limit = float(value)
+        except ValueError:
+            limit = None
+        if not sep or limit is None:
+            raise GraderError(f"--fail-under {spec!r}: expected METRIC=NUMBER")
+        gates.append(Gate(METRICS.get(name.strip()), limit))
+    return gates
+
+
+def failed_gates(report: dict[str, Any], gates: Sequence[Gate], machines: Sequence[str]) -> list[str]:
+    """One line per (dimension, rater, gate) that fails: the machines are gated, else every rater."""
+    failures = []
+    for dim, d in report["dimensions"].items():
+        gated = [r for r in d["raters"] if r in machines] or list(d["raters"])
+        for rater in gated:
+            for gate in gates:
+                v = d["raters"][rater]["metrics"].get(gate.metric.name)
+                if v is None or gate.metric.worse_than(v, gate.limit):
+                    failures.append(f"{dim}: {rater} {gate.metric.name} "
+                                    f"{'undefined' if v is None else format(v, '.4f')} "
+                                    f"{gate.metric.gate_word} {gate.limit:g}")
+    return failures

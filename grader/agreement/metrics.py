@@ -1,0 +1,448 @@
+"""Agreement between raters (humans, this tool, LLM interviewers): one metrics module used everywhere.
+
+Naming follows scikit-learn: `*_score` higher is better, `*_error` lower is better; data first
+(`human, predicted`), options keyword-only. scikit-learn, scipy and the krippendorff package compute what they
+provide; only RSMTool's PRMSE (not in those libraries) and the bookkeeping are written here.
+
+Undefined values are a policy, not an accident: a metric that is undefined for its input (a constant rater
+for a correlation or kappa, fewer than two items, no item with two human ratings for PRMSE) returns NaN and
+warns with `UndefinedMetricWarning`; it never becomes a plausible 0.0.
+
+Ordinal and binary scales: kappa, exact and adjacent agreement and ordinal alpha compare grades rounded to
+the scale's grid (`Scale.step` from `Scale.min`), as a rater would have to give them; correlations, errors
+and bias use the unrounded values. On a continuous scale the grid-based metrics are not computed.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from grader.models import Scale
+from grader.registry import Registry
+
+
+class UndefinedMetricWarning(UserWarning):
+    """A metric is undefined for its input; NaN was returned."""
+
+
+def _undefined(what: str) -> float:
+    warnings.warn(what, UndefinedMetricWarning, stacklevel=3)
+    return float("nan")
+
+
+def _pair(human, predicted) -> tuple[np.ndarray, np.ndarray]:
+    h = np.asarray(human, dtype=np.float64).ravel()
+    p = np.asarray(predicted, dtype=np.float64).ravel()
+    if h.shape != p.shape:
+        raise ValueError(f"human and predicted have different lengths ({len(h)} and {len(p)})")
+    return h, p
+
+
+def to_grid(values, scale: Scale) -> np.ndarray:
+    """Grades as integer steps of the scale's grid (clipped; halves round up)."""
+    v = np.clip(np.asarray(values, dtype=np.float64), scale.min, scale.max)
+    return np.floor((v - scale.min) / scale.step + 0.5 + 1e-9).astype(int)
+
+
+# ------------------------------------------------------------------------------------------------ metrics
+
+
+def pearson_score(human, predicted) -> float:
+    """Pearson's r (scipy.stats.pearsonr); NaN when either side is constant or n < 2."""
+    from scipy.stats import pearsonr
+
+    h, p = _pair(human, predicted)
+    if len(h) < 2 or np.ptp(h) == 0 or np.ptp(p) == 0:
+        return _undefined("Pearson's r is undefined for constant ratings or fewer than two items")
+    return float(pearsonr(h, p).statistic)
+
+
+def spearman_score(human, predicted) -> float:
+    """Spearman's rho (scipy.stats.spearmanr); NaN when either side is constant or n < 2."""
+    from scipy.stats import spearmanr
+
+    h, p = _pair(human, predicted)
+    if len(h) < 2 or np.ptp(h) == 0 or np.ptp(p) == 0:
+        return _undefined("Spearman's rho is undefined for constant ratings or fewer than two items")
+    return float(spearmanr(h, p).statistic)
+
+
+def rmse_error(human, predicted) -> float:
+    from sklearn.metrics import root_mean_squared_error
+
+    h, p = _pair(human, predicted)
+    return float(root_mean_squared_error(h, p)) if len(h) else _undefined("RMSE of no items")
+
+
+def mae_error(human, predicted) -> float:
+    from sklearn.metrics import mean_absolute_error
+
+    h, p = _pair(human, predicted)
+    return float(mean_absolute_error(h, p)) if len(h) else _undefined("MAE of no items")
+
+
+def mean_bias(human, predicted) -> float:
+    """mean(predicted - human): positive when the rater grades higher than the humans."""
+    h, p = _pair(human, predicted)
+    return float(np.mean(p - h)) if len(h) else _undefined("bias of no items")
+
+
+def standardized_mean_difference(human, predicted) -> float:
+    """(mean(predicted) - mean(human)) / sd(human), ddof=1: RSMTool's default (`unpooled`) SMD."""
+    h, p = _pair(human, predicted)
+    sd = float(np.std(h, ddof=1)) if len(h) > 1 else 0.0
+    if sd == 0:
+        return _undefined("SMD is undefined when the human grades are constant")
+    return float((np.mean(p) - np.mean(h)) / sd)
+
+
+def quadratic_weighted_kappa_score(human, predicted, *, scale: Scale) -> float:
+    """Cohen's kappa with quadratic weights (scikit-learn) on grades rounded to the scale's grid, with every
+    grid point as a label. NaN on a continuous scale or when it is undefined (both raters constant)."""
+    from sklearn.metrics import cohen_kappa_score
+
+    h, p = _pair(human, predicted)
+    if not scale.discrete:
+        return float("nan")
+    if len(h) < 2:
+        return _undefined("kappa needs at least two items")
+    labels = list(range(int(round((scale.max - scale.min) / scale.step)) + 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scikit-learn's own undefined warning: ours follows
+        k = cohen_kappa_score(to_grid(h, scale), to_grid(p, scale), labels=labels, weights="quadratic")
+    return float(k) if math.isfinite(k) else _undefined("kappa is undefined when both raters are constant")
+
+
+def qwk_by_question_score(human, predicted, groups, *, scale: Scale) -> float:
+    """Quadratic weighted kappa per question, averaged over the questions where it is defined."""
+    h, p = _pair(human, predicted)
+    g = np.asarray(groups)
+    values = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        for q in np.unique(g):
+            m = g == q
+            values.append(quadratic_weighted_kappa_score(h[m], p[m], scale=scale))
+    values = [v for v in values if math.isfinite(v)]
+    if not scale.discrete:
+        return float("nan")
+    return float(np.mean(values)) if values else _undefined("kappa is undefined for every question")
+
+
+def exact_agreement_score(human, predicted, *, scale: Scale) -> float:
+    """Share of items given the same grid point."""
+    h, p = _pair(human, predicted)
+    if not scale.discrete:
+        return float("nan")
+    return float(np.mean(to_grid(h, scale) == to_grid(p, scale))) if len(h) else _undefined("no items")
+
+
+def adjacent_agreement_score(human, predicted, *, scale: Scale) -> float:
+    """Share of items within one grid step."""
+    h, p = _pair(human, predicted)
+    if not scale.discrete:
+        return float("nan")
+    return float(np.mean(np.abs(to_grid(h, scale) - to_grid(p, scale)) <= 1)) if len(h) else _undefined("no items")
+
+
+def krippendorff_alpha_score(ratings, *, level: str = "interval", scale: Scale | None = None) -> float:
+    """Krippendorff's alpha (the krippendorff package) of a raters x items matrix, NaN = missing.
+    `level` "ordinal" rounds to the scale's grid and uses the grid as the value domain."""
+    import krippendorff
+
+    data = np.asarray(ratings, dtype=np.float64)
+    if data.ndim != 2 or data.shape[0] < 2:
+        raise ValueError("ratings must be a raters x items matrix with at least two raters")
+    domain = None
+    if level == "ordinal":
+        if scale is None or not scale.discrete:
+            return float("nan")
+        data = np.where(np.isnan(data), np.nan, to_grid(np.nan_to_num(data, nan=scale.min), scale))
+        domain = list(range(int(round((scale.max - scale.min) / scale.step)) + 1))
+    pairable = (np.sum(~np.isnan(data), axis=0) >= 2).sum()
+    values = data[~np.isnan(data)]
+    if pairable < 1 or len(np.unique(values)) < 2:
+        return _undefined("alpha is undefined with no pairable items or a single value")
+    if level == "interval" and len(np.unique(values)) > _MAX_DOMAIN:
+        return _interval_alpha(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        a = krippendorff.alpha(reliability_data=data, level_of_measurement=level, value_domain=domain)
+    return float(a) if math.isfinite(a) else _undefined("alpha is undefined for these ratings")
+
+
+_MAX_DOMAIN = 64  # above this many distinct values the package's values x values coincidence arrays get too big
+
+
+def _interval_alpha(data: np.ndarray) -> float:
+    """Interval alpha in closed form, for many distinct (continuous) values: the package builds an
+    items x values x values array, which does not fit in memory for thousands of continuous grades. Same
+    definition (Krippendorff 2011, squared differences over pairable values); tests check it against the
+    package where both run."""
+    m = (~np.isnan(data)).sum(axis=0)
+    units = data[:, m >= 2]
+    m = m[m >= 2]
+    x = units[~np.isnan(units)]
+    n = len(x)
+    within = np.nansum((units - np.nanmean(units, axis=0)) ** 2, axis=0)
+    d_o = float((2 * m * within / (m - 1)).sum()) / n
+    d_e = 2 * n * float(((x - x.mean()) ** 2).sum()) / (n * (n - 1))
+    if d_e == 0:
+        return _undefined("alpha is undefined with a single value")
+    return 1.0 - d_o / d_e
+
+
+def prmse_score(system, human_ratings) -> float:
+    """Proportional reduction in mean squared error for predicting the *true* score (RSMTool,
+    `rsmtool.utils.prmse.prmse_true`; Loukina et al. 2020): `human_ratings` is items x raters (NaN = not
+    rated); the human error variance is estimated from the items with two or more ratings.
+
+    Returns NaN (and warns) when no item has two human ratings or the true-score variance is not positive.
+    """
+    s = np.asarray(system, dtype=np.float64).ravel()
+    hr = np.asarray(human_ratings, dtype=np.float64)
+    if hr.ndim == 1:
+        hr = hr[:, None]
+    if hr.shape[0] != len(s):
+        raise ValueError("system and human_ratings have different numbers of items")
+    n_scores = (~np.isnan(hr)).sum(axis=1)
+    keep = n_scores > 0
+    s, hr, n_scores = s[keep], hr[keep], n_scores[keep]
+    multiple = n_scores > 1
+    if not multiple.any():
+        return _undefined("PRMSE needs items rated by two or more humans")
+    var_err = float(np.average(np.nanvar(hr[multiple], ddof=1, axis=1), weights=n_scores[multiple] - 1))
+    mean_scores = np.nanmean(hr, axis=1)
+    big_n, big_m = len(hr), n_scores.sum()
+    ss = float((n_scores * (mean_scores - np.nanmean(hr)) ** 2).sum())
+    var_true = (ss - (big_n - 1) * var_err) / (big_m - (n_scores ** 2).sum() / big_m)
+    if not var_true > 0:
+        return _undefined("PRMSE is undefined: the estimated true-score variance is not positive")
+    mse = (float(((mean_scores - s) ** 2 * n_scores).sum()) - big_n * var_err) / big_m
+    return float(1.0 - mse / var_true)
+
+
+# --------------------------------------------------------------------------------------- metric registry
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A pairwise metric, as `compare` and `--fail-under` see it."""
+
+    name: str
+    compute: Callable[..., float]  # (human, predicted, scale, groups) -> float
+    better: Literal["higher", "lower", "zero"]  # zero: a signed difference, best at 0, judged by its size
+    discrete_only: bool = False
+    description: str = ""
+
+    def worse_than(self, value: float, limit: float) -> bool:
+        """Whether `value` fails a gate at `limit`: under it (higher is better), over it (lower is better), or
+        further from zero than it (bias, SMD: -0.9 fails `bias=0.1` as +0.9 does)."""
+        if self.better == "higher":
+            return value < limit
+        if self.better == "lower":
+            return value > limit
+        return abs(value) > abs(limit)
+
+    @property
+    def gate_word(self) -> str:
+        return {"higher": "under", "lower": "over", "zero": "further from 0 than"}[self.better]
+
+
+METRICS: Registry[Metric] = Registry("agreement metric")
+
+
+def _metric(name: str, fn: Callable[..., float], better: bool | str, discrete: bool = False,
+            description: str = "") -> None:
+    direction = better if isinstance(better, str) else ("higher" if better else "lower")
+    METRICS.register(name)(Metric(name, fn, direction, discrete, description))
+
+
+_metric("qwk", lambda h, p, s, g: quadratic_weighted_kappa_score(h, p, scale=s), True, True,
+        "quadratic weighted kappa, pooled over all items")
+_metric("qwk_by_question", lambda h, p, s, g: qwk_by_question_score(h, p, g, scale=s) if g is not None
+        else float("nan"), True, True, "quadratic weighted kappa per question, averaged")
+_metric("pearson", lambda h, p, s, g: pearson_score(h, p), True, description="Pearson's r")
+_metric("spearman", lambda h, p, s, g: spearman_score(h, p), True, description="Spearman's rho")
+_metric("rmse", lambda h, p, s, g: rmse_error(h, p), False, description="root mean squared error")
+_metric("mae", lambda h, p, s, g: mae_error(h, p), False, description="mean absolute error")
+_metric("exact", lambda h, p, s, g: exact_agreement_score(h, p, scale=s), True, True, "same grade")
+_metric("adjacent", lambda h, p, s, g: adjacent_agreement_score(h, p, scale=s), True, True, "within one grade")
+_metric("alpha_interval", lambda h, p, s, g: krippendorff_alpha_score(np.vstack([h, p]), level="interval"),
+        True, description="Krippendorff's alpha, interval")
+_metric("alpha_ordinal", lambda h, p, s, g: krippendorff_alpha_score(np.vstack([h, p]), level="ordinal",
+                                                                      scale=s), True, True,
+        "Krippendorff's alpha, ordinal")
+_metric("bias", lambda h, p, s, g: mean_bias(h, p), "zero", description="mean(rater - human)")
+_metric("smd", lambda h, p, s, g: standardized_mean_difference(h, p), "zero",
+        description="standardised mean difference (RSMTool unpooled)")
+
+#: Metrics with a bootstrap interval in every comparison.
+BOOTSTRAPPED = ("qwk", "pearson", "rmse")
+
+
+def compare(human, predicted, *, scale: Scale, groups: Sequence | None = None) -> dict[str, float]:
+    """Every registered metric that applies to this scale (NaN where undefined, without warnings)."""
+    h, p = _pair(human, predicted)
+    g = None if groups is None else np.asarray(groups)
+    out: dict[str, float] = {"n": float(len(h))}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        for name in METRICS:
+            m = METRICS.get(name)
+            if m.discrete_only and not scale.discrete:
+                continue
+            if name == "qwk_by_question" and g is None:
+                continue
+            out[name] = m.compute(h, p, scale, g)
+    return out
+
+
+def bootstrap_interval(metric: str, human, predicted, *, scale: Scale, n_boot: int = 1000, seed: int = 0,
+                       level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of a registered metric, resampling items with replacement."""
+    h, p = _pair(human, predicted)
+    fn = METRICS.get(metric).compute
+    if len(h) < 2 or n_boot < 1:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    values = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        for _ in range(n_boot):
+            idx = rng.integers(0, len(h), len(h))
+            values.append(fn(h[idx], p[idx], scale, None))
+    v = np.asarray(values)
+    v = v[np.isfinite(v)]
+    if not len(v):
+        return float("nan"), float("nan")
+    lo, hi = np.quantile(v, [(1 - level) / 2, 1 - (1 - level) / 2])
+    return float(lo), float(hi)
+
+
+def score_bands(human, predicted, *, scale: Scale) -> list[dict[str, float | str]]:
+    """Agreement per third of the scale (by the human grade): low, middle, high answers."""
+    h, p = _pair(human, predicted)
+    width = (scale.max - scale.min) / 3
+    band = np.where(h < scale.min + width - 1e-9, 0, np.where(h < scale.min + 2 * width - 1e-9, 1, 2))
+    out = []
+    for i, name in enumerate(("low", "middle", "high")):
+        m = band == i
+        row: dict[str, float | str] = {"band": name, "n": int(m.sum())}
+        if m.any():
+            row |= {"mae": mae_error(h[m], p[m]), "bias": mean_bias(h[m], p[m])}
+            if scale.discrete:
+                row["exact"] = exact_agreement_score(h[m], p[m], scale=scale)
+        out.append(row)
+    return out
+
+
+def confusion(human, predicted, *, scale: Scale) -> dict[str, object]:
+    """Counts of (human grade, rater grade) on the scale's grid (scikit-learn confusion_matrix)."""
+    from sklearn.metrics import confusion_matrix
+
+    h, p = _pair(human, predicted)
+    n = int(round((scale.max - scale.min) / scale.step)) + 1
+    labels = [float(scale.min + i * scale.step) for i in range(n)]
+    m = confusion_matrix(to_grid(h, scale), to_grid(p, scale), labels=list(range(n)))
+    return {"labels": labels, "rows_human_columns_rater": m.tolist()}
+
+
+def classification_scores(human, predicted, *, scale: Scale) -> dict[str, float]:
+    """Accuracy and weighted F1 (scikit-learn) of grades rounded to the scale's grid."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    h, p = _pair(human, predicted)
+    if not scale.discrete or not len(h):
+        return {}
+    hg, pg = to_grid(h, scale), to_grid(p, scale)
+    return {"accuracy": float(accuracy_score(hg, pg)),
+            "weighted_f1": float(f1_score(hg, pg, average="weighted", zero_division=0.0)),
+            "majority_accuracy": float(np.max(np.bincount(hg)) / len(hg))}
+
+
+def rater_summary(human, predicted, *, scale: Scale, groups: Sequence | None = None, ids: Sequence | None = None,
+                  n_boot: int = 1000, seed: int = 0, worst: int = 10) -> dict[str, object]:
+    """One rater against the human reference: every metric, bootstrap intervals, score bands, the confusion
+    matrix (ordinal/binary scales) and the largest disagreements (with their items when `ids` is given)."""
+    h, p = _pair(human, predicted)
+    out: dict[str, object] = {"metrics": compare(h, p, scale=scale, groups=groups)}
+    out["intervals"] = {m: list(bootstrap_interval(m, h, p, scale=scale, n_boot=n_boot, seed=seed))
+                        for m in BOOTSTRAPPED if not (METRICS.get(m).discrete_only and not scale.discrete)}
+    out["bands"] = score_bands(h, p, scale=scale)
+    if scale.discrete:
+        out["confusion"] = confusion(h, p, scale=scale)
+    if ids is not None and worst:
+        gap = np.abs(p - h)
+        order = sorted(range(len(h)), key=lambda i: (-gap[i], str(ids[i])))[:worst]
+        out["largest_disagreements"] = [{"item": str(ids[i]), "human": float(h[i]), "rater": float(p[i])}
+                                        for i in order if gap[i] > 0]
+    return out
+
+
+def ratings_agreement(items: Sequence[str], raters: Sequence[str], grades: np.ndarray, *, scale: Scale,
+                      machines: Sequence[str] = (), n_boot: int = 1000, seed: int = 0) -> dict[str, object]:
+    """Agreement for one dimension from an items x raters matrix (NaN = not rated).
+
+    The human consensus is the mean of the human raters (every rater not in `machines`); a human is compared
+    with the consensus of the *other* humans (so that it is not compared with itself). Machines get PRMSE
+    when some items have two or more human ratings. Every pair of raters is compared on the items both rated.
+    """
+    g = np.asarray(grades, dtype=np.float64)
+    humans = [i for i, r in enumerate(raters) if r not in machines]
+    out: dict[str, object] = {"items": len(items), "raters": {}, "pairs": {}}
+    if len(humans) >= 2:
+        out["human_alpha"] = {"interval": _quiet(krippendorff_alpha_score, g[:, humans].T, level="interval"),
+                              "ordinal": _quiet(krippendorff_alpha_score, g[:, humans].T, level="ordinal",
+                                                scale=scale)}
+    for j, rater in enumerate(raters):
+        others = [i for i in humans if i != j]
+        if not others:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            consensus = np.nanmean(g[:, others], axis=1)
+        m = ~np.isnan(consensus) & ~np.isnan(g[:, j])
+        if m.sum() < 2:
+            continue
+        entry = rater_summary(consensus[m], g[m, j], scale=scale, ids=[items[i] for i in np.flatnonzero(m)],
+                              n_boot=n_boot, seed=seed)
+        entry["kind"] = "machine" if rater in machines else "human"
+        entry["reference"] = "human consensus" if rater in machines else "consensus of the other humans"
+        if rater in machines and len(humans) >= 2:
+            entry["metrics"]["prmse"] = _quiet(prmse_score, g[m, j], g[np.ix_(m, humans)])
+        out["raters"][rater] = entry
+    for a in range(len(raters)):
+        for b in range(a + 1, len(raters)):
+            m = ~np.isnan(g[:, a]) & ~np.isnan(g[:, b])
+            if m.sum() >= 2:
+                c = compare(g[m, a], g[m, b], scale=scale)
+                out["pairs"][f"{raters[a]} ~ {raters[b]}"] = {k: c[k] for k in
+                                                              ("n", "qwk", "pearson", "exact", "adjacent") if k in c}
+    return out
+
+
+def _quiet(fn: Callable[..., float], *args, **kwargs) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        return fn(*args, **kwargs)
+
+
+def jsonable(value):
+    """Floats rounded to 4 decimals, NaN/inf as null, numpy scalars as Python numbers (stable JSON)."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        return round(v, 4) + 0.0 if math.isfinite(v) else None
+    return value
