@@ -23,13 +23,9 @@ SETS = {
 
 
 def scores(backend: str, paths: list[str]) -> dict[str, dict[str, float]]:
-    from grader.run.engines import make_toolkit
-    from grader.models import RunConfig
-    from grader.run.batch import grade_paths
-    from grader.inputs.rubric import default_rubric_path, load_rubric
+    import grader
 
-    tools = make_toolkit(backend, None)
-    result = grade_paths([str(ROOT / p) for p in paths], load_rubric(default_rubric_path()), RunConfig(), tools)
+    result = grader.grade([str(ROOT / p) for p in paths], config=grader.RunConfig(), backend=backend)
     if result.failures:
         raise SystemExit(f"{backend}: {result.failures[0].message}")
     return {r.answer.path: {"overall": r.overall.score, **{d: s.score for d, s in r.dimensions.items()}}

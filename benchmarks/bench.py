@@ -84,18 +84,18 @@ def _split_front(text: str) -> tuple[str, str]:
 
 def cold_texts(paths: list[Path]) -> list[str]:
     """Every distinct text a cold `grade` run encodes for these answers (as the pipeline computes it)."""
+    from grader.config import MAX_ANSWER_BYTES
     from grader.inputs.answers import read_answer
-    from grader.models import RunConfig
-    from grader.pipeline.grade import named_questions
-    from grader.pipeline.question import question_texts
     from grader.inputs.rubric import default_rubric_path, load_rubric
+    from grader.pipeline.grade import named_questions
+    from grader.pipeline.question import question_texts, requested_question
     from grader.pipeline.sections import split_sections
-from grader.run.toolkit import load_sentencizer
     from grader.pipeline.stages import prototype_texts
+    from grader.run.toolkit import load_sentencizer
 
     rubric = load_rubric(default_rubric_path())
-    answers = [read_answer(p, max_bytes=RunConfig().max_bytes) for p in paths]
-    ids = named_questions(answers, rubric, RunConfig())
+    answers = [read_answer(p, max_bytes=MAX_ANSWER_BYTES) for p in paths]
+    ids = named_questions([requested_question(a, None) for a in answers], rubric)
     sectioned = split_sections(answers, rubric.stages, load_sentencizer(), rubric.sections)
     texts = [s.text for a in sectioned for s in a.sentences] + question_texts(rubric, ids) + prototype_texts(rubric, ids)
     return list(dict.fromkeys(texts))
@@ -259,14 +259,15 @@ def profile(paths: list[Path], work: Path) -> None:
     import cProfile
     import pstats
 
-    from grader.cli import _grade
+    import grader
 
     out, cache = work / "out-profile", work / "cache-profile"
     shutil.rmtree(cache, ignore_errors=True)
     prof = cProfile.Profile()
     t0 = time.perf_counter()
-    prof.runcall(_grade, tuple(str(p) for p in paths), None, None, str(out), ["json", "md", "html", "csv"], None, {},
-                 None, str(cache), False, "onnx", True)
+    config = grader.RunConfig(out_dir=str(out), cache_dir=str(cache))
+    prof.runcall(lambda: grader.write_reports(grader.grade([str(p) for p in paths], config=config, backend="onnx"),
+                                              ["json", "md", "html", "csv"], out, config))
     total = time.perf_counter() - t0
     stats = pstats.Stats(prof)
     stages = {

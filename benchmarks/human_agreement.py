@@ -21,14 +21,7 @@ sys.path.insert(0, str(ROOT))
 def main() -> None:
     from scipy.stats import spearmanr
 
-    from grader.cli import _cache_dir
-    from grader.embedding.cache import EmbeddingCache
-    from grader.embedding.torch_backend import SentenceTransformerEmbedder
-    from grader.models import RunConfig
-    from grader.pipeline.grade import Toolkit
-    from grader.run.batch import grade_paths
-    from grader.inputs.rubric import load_rubric
-    from grader.run.toolkit import load_sentencizer
+    import grader
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--answers", default=str(ROOT / "datasets" / "mlsd_examples" / "answers"))
@@ -36,9 +29,10 @@ def main() -> None:
     args = ap.parse_args()
     rows = list(csv.DictReader((Path(args.answers).parent / "grades.csv").open()))
     grades = {(r["answer_id"], r["dimension"]): float(r["grade"]) for r in rows}
-    emb = SentenceTransformerEmbedder()
-    tools = Toolkit(nlp=load_sentencizer(), embedder=emb, cache=EmbeddingCache(_cache_dir(None), emb.fingerprint))
-    result = grade_paths([args.answers], load_rubric(ROOT / "rubrics" / "ml_system_design.yaml"), RunConfig(), tools)
+    settings = grader.Settings.from_env()
+    config = grader.RunConfig(cache_dir=str(settings.cache_root))
+    result = grader.grade([args.answers], rubric=ROOT / "rubrics" / "ml_system_design.yaml", config=config,
+                          backend="torch", settings=settings)
     reports = [r for r in result.reports if (Path(r.answer.path).stem, "overall") in grades]
     if args.by_kind:
         for r in reports:

@@ -243,14 +243,10 @@ def evaluate_dev(rubric, tools) -> dict:
 
 
 def toolkit(backend: str, cache_dir: str | None = None):
-    from grader.embedding.backends import BACKENDS
-    from grader.embedding.cache import EmbeddingCache
-    from grader.pipeline.grade import Toolkit
-    from grader.run.toolkit import load_sentencizer
+    from grader.config import Settings
+    from grader.run.toolkit import make_toolkit
 
-    embedder = BACKENDS.get(backend)()
-    cache = EmbeddingCache(cache_dir, embedder.fingerprint) if cache_dir else None
-    return Toolkit(nlp=load_sentencizer(), embedder=embedder, cache=cache)
+    return make_toolkit(backend, Settings.from_env(), cache_dir)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,9 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grader.agreement.metrics import jsonable  # noqa: E402
-from grader.calibration import _one_thread
-from grader.calibration.fit import _needed, fit_dimension, predict_rows
-from grader.calibration.run import run_calibrate
+from grader.api import calibrate  # noqa: E402
+from grader.calibration.fit import fit_dimension, needed_variants, predict_rows  # noqa: E402
 from grader.inputs.datasets import read_dataset  # noqa: E402
 from grader.models import CalibrationConfig  # noqa: E402
 
@@ -61,11 +60,12 @@ def main() -> int:
         print(markdown(json.loads(Path(args.out).read_text())))
         return 0
 
-    from grader.cli import _cache_dir
-    from grader.run.engines import make_toolkit
+    from grader.config import Settings
     from grader.embedding.backends import DEFAULT_BACKEND
+    from grader.run.toolkit import make_toolkit
 
-    tools = make_toolkit(args.backend or DEFAULT_BACKEND, _cache_dir(args.cache_dir), False)
+    settings = Settings.from_env()
+    tools = make_toolkit(args.backend or DEFAULT_BACKEND, settings, args.cache_dir or settings.cache_root)
     folders = [Path(args.datasets) / n for n in PUBLIC] + [ROOT / "datasets" / "mlsd_examples"]
     results = {}
     for folder in folders:
@@ -78,7 +78,7 @@ def main() -> int:
         dataset = read_dataset(folder)
         res = {"baseline": _baseline(folder)}
         for scheme in ("none", "question"):
-            run = run_calibrate(dataset, tools, folds=10, seed=0, group_by=scheme, n_boot=args.bootstrap)
+            run = calibrate(dataset, tools=tools, folds=10, seed=0, group_by=scheme, bootstrap=args.bootstrap)
             res[scheme] = jsonable(run.summary)
         res["labels"] = _labels(dataset, tools)
         res["seconds"] = round(time.time() - t0, 1)
@@ -117,10 +117,12 @@ def _labels(dataset, tools) -> dict:
     out = {"classes": classes}
     tests = {s: np.flatnonzero(splits == s) for s in sorted(set(splits) - {"train", ""})}
     probs = {s: np.zeros((len(r), len(classes))) for s, r in tests.items()}
-    with _one_thread():
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):  # small fits: threads only contend
         for k, c in enumerate(classes):
             dim = f"label={c}"
-            needed = set().union(*(_needed(table, dim, train, r, cfg) for r in tests.values()))
+            needed = set().union(*(needed_variants(table, dim, train, r, cfg) for r in tests.values()))
             model = fit_dimension(table, dim, train, cfg, 0, False, needed)
             for s, r in tests.items():
                 probs[s][:, k] = predict_rows(model, table, train, r, cfg)[0]

@@ -181,7 +181,7 @@ def _grade(paths, *, rubric_path, question, out_dir, formats, fail_under, dim_li
     from grader.reports.thresholds import breaches, describe_thresholds, has_thresholds
 
     progress = _show_progress(quiet)
-    config = RunConfig(question=question, out_dir=out_dir, formats=tuple(formats), fail_under=fail_under,
+    config = RunConfig(question=question, out_dir=out_dir, fail_under=fail_under,
                        fail_under_dimension=dim_limits, cache_dir=cache_dir, time_plan=time_plan, progress=progress)
     bar = None
     if progress:

@@ -28,13 +28,13 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from grader.config import MAX_ANSWER_BYTES
 from grader.errors import GraderError
 from grader.inputs.answers import decode, expand_paths, read_answer
 from grader.models import Answer, Dataset, DatasetQuestion, GradedAnswer, Scale
 
 SCORE = "score"
 _RATER = re.compile(r"^rater_?\w+$")
-_MAX_ANSWER_BYTES = 2_000_000
 
 
 def read_dataset(path: str | Path) -> Dataset:
@@ -129,7 +129,7 @@ def read_answer_folder(root: Path) -> Dataset:
     answers: list[GradedAnswer] = []
     for stem in sorted(by_answer):
         f = stems[stem]
-        answer = read_answer(f, max_bytes=_MAX_ANSWER_BYTES)
+        answer = read_answer(f, max_bytes=MAX_ANSWER_BYTES)
         digest.update(f.read_bytes())
         ratings = {d: dict(sorted(r.items())) for d, r in sorted(by_answer[stem].items())}
         answers.append(GradedAnswer(id=stem, question_id=answer.question_id or "", answer=answer,

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from grader.config import MAX_ANSWER_BYTES
 from grader.models.base import QuestionSource, Frozen, Unit
 
 
@@ -17,12 +18,11 @@ class RunConfig(Frozen):
 
     question: str | None = None
     out_dir: str = "reports"
-    formats: tuple[str, ...] = ("json", "md", "html", "csv")
     fail_under: Unit | None = None
     fail_under_dimension: dict[str, Unit] = Field(default={}, description="dimension id -> threshold")
     cache_dir: str | None = None
     time_plan: str | None = None
-    max_bytes: int = Field(default=2_000_000, gt=0)
+    max_bytes: int = Field(default=MAX_ANSWER_BYTES, gt=0)
     progress: bool = False
 
 

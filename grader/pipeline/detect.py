@@ -5,21 +5,17 @@ model); each detector's kinds (grader/detectors/) find token spans; a sentence m
 detector's `requires` / `excludes` context. A mention is negated when NegEx-style cues within the rubric's
 windows, not crossing a boundary token, flip its polarity an odd number of times ("we don't need
 calibration"; "don't skip calibration" is two flips, so positive). Whether a mention *says something* is
-decided later, in `grader.pipeline.substance`; what it earns, in `concept_hits`.
+decided later, in `grader.pipeline.substance`, and so is what it earns (`concept_hits`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from grader.pipeline.detectors import KINDS, Compiled, LemmaSentence, Span, Term, find_sequence, forms, strip_joiners
-from grader.models import DetectorHit, DetectorSpec, NegationConfig, Rubric, SectionedAnswer
-
-if TYPE_CHECKING:
-    from grader.pipeline.substance import SentenceQuality
-
+from grader.models import DetectorSpec, NegationConfig, Rubric
 
 @dataclass(frozen=True)
 class Mention:
@@ -183,43 +179,3 @@ def _negated(sentence: LemmaSentence, start: int, end: int, cfg: NegationConfig)
                 break
             flips += is_cue(i)
     return flips % 2 == 1
-
-
-def concept_hits(answer: SectionedAnswer, mentions: Sequence[Sequence[Mention]],
-                 quality: Sequence[SentenceQuality], rubric: Rubric) -> list[DetectorHit]:
-    """The best mention of every detector found in the answer, in rubric order, with its credit.
-
-    Credit: 1 for a substantive mention in one of the detector's home stages, `off_stage_credit` elsewhere
-    (or in an answer without headings), `weak_credit` in a fragment, or a stuffed sentence or definition line
-    of an answer flagged for it, 0 when negated. `hit` needs a substantive, non-negated mention. A repeated sentence adds nothing (its first copy
-    already counts)."""
-    cfg = rubric.detection
-    if cfg is None:
-        return []
-    specs = {d.id: d for d in rubric.detectors}
-    best: dict[str, tuple[tuple[float, int, int], DetectorHit]] = {}
-    for i, (sent, ms, q) in enumerate(zip(answer.sentences, mentions, quality)):
-        if "repeat" in q.kinds:
-            continue
-        for m in ms:
-            spec = specs[m.detector]
-            home = sent.stage in spec.stages
-            if m.negated:
-                credit, note = 0.0, "negated or dismissed"
-            elif q.weak:
-                credit, note = cfg.weak_credit, _WEAK_NOTE[q.kinds[0]]
-            elif home:
-                credit, note = 1.0, ""
-            else:
-                credit = cfg.off_stage_credit
-                note = f"outside its stage(s) {', '.join(spec.stages)}" if sent.stage else "no stage heading"
-            hit = DetectorHit(id=m.detector, hit=credit > 0 and not q.weak, negated=m.negated,
-                              stage=sent.stage, evidence=sent.text, start=sent.start, credit=credit, note=note)
-            key = (credit, not m.negated, -i)  # best credit; a negated mention beats none; then the earliest
-            if m.detector not in best or key > best[m.detector][0]:
-                best[m.detector] = (key, hit)
-    return [best[d.id][1] for d in rubric.detectors if d.id in best]
-
-
-_WEAK_NOTE = {"fragment": "bare list item, no claim", "stuffed": "sentence stuffed with concepts",
-              "definition": "glossary definition"}

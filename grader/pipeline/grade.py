@@ -30,14 +30,14 @@ from grader.models import (
     SectionReport, StageCoverage,
 )
 from grader.pipeline.coverage import compute_coverage
-from grader.pipeline.detect import CompiledDetectors, Mention, compile_detectors, concept_hits, find_mentions, lemma_sentences
+from grader.pipeline.detect import CompiledDetectors, Mention, compile_detectors, find_mentions, lemma_sentences
 from grader.pipeline.detectors import LemmaSentence
 from grader.pipeline.mistakes import find_mistakes
 from grader.pipeline.question import choose_question, question_texts, requested_question
 from grader.pipeline.scoring import relevant_concepts, score_dimensions
 from grader.pipeline.sections import split_sections
 from grader.pipeline.stages import infer_stages, prototype_texts, stage_prototypes
-from grader.pipeline.substance import assess_sentences
+from grader.pipeline.substance import assess_sentences, concept_hits
 from grader.pipeline.timing import allocate_time
 
 DECIMALS = 4

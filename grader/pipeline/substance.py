@@ -24,10 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from grader.pipeline.detect import Mention
+from grader.pipeline.detect import Mention, compile_detectors, find_mentions, lemma_sentences
 from grader.pipeline.detectors import LemmaSentence
 from grader.embedding.cache import EmbeddingTable
-from grader.models import DetectionConfig, MistakeHit, Rubric, SectionedAnswer
+from grader.models import DetectionConfig, DetectorHit, MistakeHit, Rubric, SectionedAnswer
 
 _WORD = re.compile(r"\w+")
 _SHORT_TERM = 4  # tokens: a concept *term*; longer spans come from `near` matches and hold real words
@@ -188,8 +188,6 @@ def standalone_hits(texts: Sequence[str], rubric: Rubric, nlp: Any) -> list[set[
     """For sentences on their own (no answer around them): the detectors with a substantive, non-negated
     mention, i.e. not negated and not in a fragment (stuffing and glossaries are judged over a whole answer).
     Used to measure the detectors on the labelled sentence set."""
-    from grader.pipeline.detect import compile_detectors, find_mentions, lemma_sentences
-
     if rubric.detection is None:
         return [set() for _ in texts]
     sub = rubric.detection.substance
@@ -199,3 +197,43 @@ def standalone_hits(texts: Sequence[str], rubric: Rubric, nlp: Any) -> list[set[
         live = [m for m in find_mentions(sent, detectors) if not m.negated]
         out.append(set() if _fragment(sent, live, sub.min_function_words) else {m.detector for m in live})
     return out
+
+
+def concept_hits(answer: SectionedAnswer, mentions: Sequence[Sequence[Mention]],
+                 quality: Sequence[SentenceQuality], rubric: Rubric) -> list[DetectorHit]:
+    """The best mention of every detector found in the answer, in rubric order, with its credit.
+
+    Credit: 1 for a substantive mention in one of the detector's home stages, `off_stage_credit` elsewhere
+    (or in an answer without headings), `weak_credit` in a fragment, or a stuffed sentence or definition line
+    of an answer flagged for it, 0 when negated. `hit` needs a substantive, non-negated mention. A repeated sentence adds nothing (its first copy
+    already counts)."""
+    cfg = rubric.detection
+    if cfg is None:
+        return []
+    specs = {d.id: d for d in rubric.detectors}
+    best: dict[str, tuple[tuple[float, int, int], DetectorHit]] = {}
+    for i, (sent, ms, q) in enumerate(zip(answer.sentences, mentions, quality)):
+        if "repeat" in q.kinds:
+            continue
+        for m in ms:
+            spec = specs[m.detector]
+            home = sent.stage in spec.stages
+            if m.negated:
+                credit, note = 0.0, "negated or dismissed"
+            elif q.weak:
+                credit, note = cfg.weak_credit, _WEAK_NOTE[q.kinds[0]]
+            elif home:
+                credit, note = 1.0, ""
+            else:
+                credit = cfg.off_stage_credit
+                note = f"outside its stage(s) {', '.join(spec.stages)}" if sent.stage else "no stage heading"
+            hit = DetectorHit(id=m.detector, hit=credit > 0 and not q.weak, negated=m.negated,
+                              stage=sent.stage, evidence=sent.text, start=sent.start, credit=credit, note=note)
+            key = (credit, not m.negated, -i)  # best credit; a negated mention beats none; then the earliest
+            if m.detector not in best or key > best[m.detector][0]:
+                best[m.detector] = (key, hit)
+    return [best[d.id][1] for d in rubric.detectors if d.id in best]
+
+
+_WEAK_NOTE = {"fragment": "bare list item, no claim", "stuffed": "sentence stuffed with concepts",
+              "definition": "glossary definition"}
