@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: install browser demo test examples validity bench clean
+.PHONY: install browser demo test examples golden validity bench clean
 
 install: $(STAMP)
 
@@ -41,6 +41,10 @@ examples: install
 	rm -rf reports/examples
 	$(BIN)/python -m grader grade examples/answers/*.md --out reports/examples --no-cache --quiet \
 	  --format json,md,html,csv,junit
+
+# Refresh the model-free golden reports (every format, hashing backend) compared by tests/reports/test_golden_formats.py.
+golden: install
+	GRADER_REFRESH_GOLDEN=1 $(BIN)/python -m pytest -q tests/reports/test_golden_formats.py
 
 # Calibration against human grades on the public datasets (read in place; minutes, not part of `make test`).
 DATASETS ?= ../shared/datasets

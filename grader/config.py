@@ -24,6 +24,14 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        """Read the settings from `environ` (default: the process environment).
+
+        >>> s = Settings.from_env({"XDG_CACHE_HOME": "/c", "OMP_NUM_THREADS": "3"})
+        >>> str(s.cache_root), str(s.onnx_dir), s.threads
+        ('/c/answer-grader', '/c/answer-grader/onnx', 3)
+        >>> str(Settings.from_env({"XDG_CACHE_HOME": "/c", "GRADER_ONNX_DIR": "/m"}).onnx_dir)
+        '/m'
+        """
         env = os.environ if environ is None else environ
         base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
         root = Path(base) / "answer-grader"

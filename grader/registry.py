@@ -1,4 +1,13 @@
-"""A small name -> object registry that refuses duplicates and lists what exists on a miss."""
+"""A small name -> object registry that refuses duplicates and lists what exists on a miss.
+
+>>> kinds = Registry("colour")
+>>> _ = kinds.register("red")(1)
+>>> kinds.get("red"), kinds.names()
+(1, ['red'])
+>>> kinds.get("blue")
+Traceback (most recent call last):
+grader.errors.GraderError: unknown colour 'blue'; available: red
+"""
 
 from __future__ import annotations
 

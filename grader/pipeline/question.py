@@ -27,7 +27,13 @@ def question_texts(rubric: Rubric, ids: Collection[str] | None = None) -> list[s
 
 def requested_question(answer: Answer, flag: str | None) -> tuple[str, QuestionSource] | None:
     """The question an answer is graded against when it is named: the `--question` flag, else the answer's front
-    matter (`question: q05`); None when it must be detected. Read once per answer, here only."""
+    matter (`question: q05`); None when it must be detected. Read once per answer, here only.
+
+    >>> from grader.models import Answer
+    >>> a = Answer(path="a.md", text="...", format="markdown", front_matter={"question": "q05"})
+    >>> requested_question(a, "q01"), requested_question(a, None)
+    (('q01', 'flag'), ('q05', 'front_matter'))
+    """
     if flag is not None:
         return flag, "flag"
     named = answer.front_matter.get("question")
