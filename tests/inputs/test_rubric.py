@@ -7,7 +7,7 @@ from grader.errors import GraderError
 from grader.models import STAGE_IDS
 from grader.inputs.rubric import load_rubric, rubric_problems
 
-DATA = Path(__file__).parent / "data"
+from helpers import DATA, ROOT
 
 
 def _tiny() -> dict:
@@ -30,7 +30,7 @@ def test_default_rubric_is_valid_and_complete(default_rubric):
         "training_at_scale", "serving_latency", "feedback_loops"}
     for q in default_rubric.questions:
         assert 8 <= len(q.all_key_points()) <= 20, q.id
-    assert rubric_problems(Path(__file__).parent.parent / "rubrics" / "ml_system_design.yaml") == []
+    assert rubric_problems(ROOT / "rubrics" / "ml_system_design.yaml") == []
 
 
 def test_bad_yaml_names_the_line(tmp_path):
@@ -92,10 +92,9 @@ def test_every_cross_reference_problem_is_listed_at_its_own_line(tmp_path):
     """Not only the first, and not at the top of the file: each at the entry that is wrong."""
     import copy
 
-    base = yaml.safe_load((Path(__file__).parent.parent / "rubrics" / "ml_system_design.yaml").read_text())
-    root = Path(__file__).parent.parent
+    base = yaml.safe_load((ROOT / "rubrics" / "ml_system_design.yaml").read_text())
     for q in base["questions"]:  # the copy lives elsewhere: point at the real golden answers
-        q["golden_answers"] = [str(root / "golden_answers" / Path(g).name) for g in q["golden_answers"]]
+        q["golden_answers"] = [str(ROOT / "golden_answers" / Path(g).name) for g in q["golden_answers"]]
     data = copy.deepcopy(base)
     data["questions"][3]["required_concepts"].append("telepathy")
     data["time_plans"]["default"]["minutes"].pop("monitoring")
@@ -129,7 +128,7 @@ def test_load_rubric_raises_one_line_with_count(tmp_path):
 def test_unknown_detector_ids_and_kinds_are_rejected(tmp_path):
     import copy
 
-    base = yaml.safe_load((Path(__file__).parent.parent / "rubrics" / "ml_system_design.yaml").read_text())
+    base = yaml.safe_load((ROOT / "rubrics" / "ml_system_design.yaml").read_text())
     for q in base["questions"]:
         q["golden_answers"] = []
     data = copy.deepcopy(base)

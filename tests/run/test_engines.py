@@ -16,8 +16,8 @@ from grader.errors import GraderError
 from grader.models import RunConfig
 from grader.reports import FORMATS, write_reports
 
-DATA = Path(__file__).parent / "data"
-ROOT = Path(__file__).parent.parent
+from helpers import DATA, ROOT
+
 GOOD = "---\nquestion: cats\n---\n## Clarify\nAsk how many photos arrive per day.\n\n## Model\nUse a CNN {i}.\n"
 
 

@@ -10,6 +10,8 @@ from grader.cli import main
 from grader.models import DetectorHit, MistakeHit
 from grader.reports import write_reports
 
+from helpers import ROOT
+
 GOOD = "---\nquestion: cats\n---\n## Clarify\nAsk how many photos arrive per day.\n\n## Model\nUse a CNN.\n"
 
 
@@ -51,9 +53,7 @@ def test_schema_rejects_what_a_report_never_is(tmp_path, grade_files, validator,
 
 
 def test_committed_example_reports_validate(validator):
-    from pathlib import Path
-
-    files = sorted((Path(__file__).parent.parent / "reports" / "examples").glob("*.json"))
+    files = sorted((ROOT / "reports" / "examples").glob("*.json"))
     assert files
     for f in files:
         validator.validate(json.loads(f.read_text()))

@@ -1,7 +1,5 @@
 """Concept detectors: kinds, context, negation, and the labelled sentence set's F1 floor."""
 
-from pathlib import Path
-
 import pytest
 import yaml
 
@@ -9,7 +7,7 @@ from grader.pipeline.detect import compile_detectors, find_mentions, lemma_sente
 from grader.pipeline.detectors import KINDS
 from grader.pipeline.substance import standalone_hits
 
-DATA = Path(__file__).parent / "data"
+from helpers import DATA
 
 # The canonical concept ids the rubric's questions rely on (the lead's list); the rubric may add more.
 CANONICAL = """calibration hard_negatives negative_sampling position_bias propensity_weighting two_tower
