@@ -3,21 +3,17 @@
 import json
 
 import pytest
-from click.testing import CliRunner
 from jsonschema import Draft202012Validator, ValidationError
 
-from grader.cli import main
 from grader.models import DetectorHit, MistakeHit
 from grader.reports import write_reports
 
-from helpers import ROOT
-
-GOOD = "---\nquestion: cats\n---\n## Clarify\nAsk how many photos arrive per day.\n\n## Model\nUse a CNN.\n"
+from helpers import GOOD, ROOT, invoke
 
 
 @pytest.fixture(scope="module")
 def validator():
-    res = CliRunner().invoke(main, ["schema"])
+    res = invoke("schema")
     assert res.exit_code == 0
     schema = json.loads(res.stdout)
     Draft202012Validator.check_schema(schema)
