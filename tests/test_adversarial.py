@@ -10,8 +10,9 @@ from grader.models import RunConfig
 from grader.pipeline.grade import Toolkit
 from grader.run.batch import grade_paths
 
-ROOT = Path(__file__).parent.parent
-ADV = ROOT / "tests" / "data" / "adversarial"
+from helpers import DATA, ROOT
+
+ADV = DATA / "adversarial"
 KINDS = {"keyword_list": "keyword_list", "glossary": "glossary", "shuffled": "keyword_stuffing",
          "repeated": "repetition"}
 

@@ -5,8 +5,10 @@ bytes. All through the model-free hashing backend.
 
 Covered elsewhere (not repeated here): SIGINT/SIGTERM leave no half-written file and a rerun completes, and
 two runs sharing a cache folder both finish with correct results (tests/test_cli.py); a corrupted cache
-segment is detected and recomputed (tests/test_embed.py); the reader-level error of each malformed
-transcript (tests/test_transcripts.py).
+segment is detected and recomputed (tests/embedding/test_cache.py); the reader-level error of each malformed
+transcript (tests/inputs/test_transcripts.py). Property-based: the readers on any input
+(tests/inputs/test_answers.py, test_datasets.py, test_rubric.py) and a batch of any files
+(tests/run/test_batch.py); an interrupted report write (tests/reports/test_write_reports.py).
 """
 
 from __future__ import annotations
@@ -14,40 +16,30 @@ from __future__ import annotations
 import ast
 import codecs
 import csv
-import io
 import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
-from grader.cli import grade_command, main
-from grader.inputs.datasets import read_dataset
 from grader.errors import GraderError
-from grader.inputs.answers import decode, expand_paths, read_answer
-from grader.models import RunConfig
-from grader.pipeline.grade import Toolkit
-from grader.run.batch import grade_paths
+from grader.inputs.datasets import read_dataset
 from grader.inputs.rubric import rubric_problems
+from grader.models import RunConfig
 
-DATA = Path(__file__).parent / "data"
-ROOT = Path(__file__).parent.parent
-TINY = DATA / "tiny_rubric.yaml"
-GOOD = "---\nquestion: cats\n---\n## Clarify\nAsk how many photos arrive per day.\n\n## Model\nUse a CNN.\n"
+from helpers import (DATA, GOOD, GRADE, ROOT, TINY, TINY_HASHING, invoke, invoke_grade, tiny_rubric_data,
+                     write_rubric)
+
 OTHER = "---\nquestion: trains\n---\n## Clarify\nAsk how far ahead delays must be forecast.\n\n## Model\nTrees.\n"
 LIMIT = RunConfig().max_bytes
 
 
 def _grade(*args, rubric=TINY):
     """The grade command in-process; returns (exit code, stderr lines, stdout)."""
-    res = CliRunner().invoke(grade_command, [*map(str, args), "--rubric", str(rubric), "--backend", "hashing"])
+    res = invoke_grade(*args, rubric=rubric)
     return res.exit_code, res.stderr.splitlines(), res.stdout
 
 
@@ -214,10 +206,9 @@ def test_unreadable_file_and_folders_for_real(tmp_path):
     tmp_path.chmod(0o777)
     out = tmp_path / "out"
     try:
-        proc = subprocess.run([*prefix, sys.executable, "-m", "grader", "grade", str(src), str(src / "locked"),
-                               str(src / "locked" / "hidden.md"), "--rubric", str(TINY), "--backend", "hashing",
-                               "--no-cache", "--out", str(out)], capture_output=True, text=True, timeout=120,
-                              cwd=ROOT)
+        proc = subprocess.run([*prefix, *GRADE, str(src), str(src / "locked"), str(src / "locked" / "hidden.md"),
+                               *TINY_HASHING, "--no-cache", "--out", str(out)], capture_output=True, text=True,
+                              timeout=120, cwd=ROOT)
     finally:
         (src / "locked").chmod(0o755)
         (src / "secret.md").chmod(0o644)
@@ -402,8 +393,7 @@ def test_bad_dataset_one_line_exit_2(tmp_path, make, edit, message):
     with pytest.raises(GraderError) as info:
         read_dataset(d)
     assert message in str(info.value) and "\n" not in str(info.value)
-    res = CliRunner().invoke(main, ["calibrate", str(d), "--predictions", str(tmp_path / "p.csv"),
-                                    "--backend", "hashing", "--no-cache", "--rubric", str(TINY)])
+    res = invoke("calibrate", d, "--predictions", tmp_path / "p.csv", *TINY_HASHING, "--no-cache")
     lines = res.stderr.splitlines()
     assert res.exit_code == 2 and len(lines) == 1 and message in lines[0] and "Traceback" not in res.output
     assert not (tmp_path / "p.csv").exists()
@@ -413,13 +403,9 @@ def test_bad_dataset_one_line_exit_2(tmp_path, make, edit, message):
 
 
 def _rubric_variant(tmp_path: Path, edit) -> Path:
-    data = yaml.safe_load(TINY.read_text())
+    data = tiny_rubric_data()
     edit(data)
-    for name in ("golden_cats.md", "golden_trains.md"):
-        shutil.copy(DATA / name, tmp_path / name)
-    p = tmp_path / "r.yaml"
-    p.write_text(yaml.safe_dump(data, sort_keys=False))
-    return p
+    return write_rubric(tmp_path, data)
 
 
 RUBRICS = [
@@ -459,9 +445,8 @@ def test_malformed_rubric_one_line_exit_2_nothing_run(tmp_path, content, message
 @pytest.fixture(scope="module")
 def calibration_file(tmp_path_factory):
     d = tmp_path_factory.mktemp("cal")
-    res = CliRunner().invoke(main, ["calibrate", str(DATA / "answer_folder"), "--cv", "2", "--predictions",
-                                    str(d / "oof.csv"), "--model", str(d / "cal.json"), "--rubric", str(TINY),
-                                    "--backend", "hashing", "--no-cache", "--bootstrap", "0", "--quiet"])
+    res = invoke("calibrate", DATA / "answer_folder", "--cv", "2", "--predictions", d / "oof.csv", "--model",
+                 d / "cal.json", *TINY_HASHING, "--no-cache", "--bootstrap", "0", "--quiet")
     assert res.exit_code == 0, res.output
     return d / "cal.json"
 
@@ -597,27 +582,6 @@ def test_front_matter_and_transcripts_execute_nothing(tmp_path):
 # -------------------------------------------------------------------------------------------- integrity
 
 
-def test_an_interrupted_write_leaves_the_previous_report_whole_and_no_temp_file(tmp_path, monkeypatch, toolkit,
-                                                                               tiny_rubric):
-    """Ctrl-C while a report is being written (in process: the CLI itself exits at once on an interrupt)."""
-    import grader.reports as reports
-
-    (tmp_path / "a.md").write_text(GOOD)
-    out = tmp_path / "out"
-    reports.write_reports(grade_paths([str(tmp_path / "a.md")], tiny_rubric, RunConfig(), toolkit), ["json"], out)
-    before = (out / "a.json").read_bytes()
-    (tmp_path / "a.md").write_text(GOOD.replace("CNN", "convolutional network pretrained on imagenet"))
-    result = grade_paths([str(tmp_path / "a.md")], tiny_rubric, RunConfig(), toolkit)
-
-    def interrupted(src, dst):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(reports.os, "replace", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        reports.write_reports(result, ["json", "md"], out)
-    assert (out / "a.json").read_bytes() == before and sorted(p.name for p in out.iterdir()) == ["a.json"]
-
-
 def test_a_corrupted_cache_entry_is_recomputed_and_the_reports_do_not_change(tmp_path):
     (tmp_path / "a.md").write_text(GOOD)
     cache = tmp_path / "cache"
@@ -668,92 +632,3 @@ def test_same_bytes_whatever_order_batch_size_and_cache_state(tmp_path):
             for suffix in (".json", ".md", ".html"):
                 name = Path(f).stem + suffix
                 assert (out / name).read_bytes() == (tmp_path / "cold" / name).read_bytes(), (subset, name)
-
-
-# ------------------------------------------------------------------------------- property-based (hypothesis)
-
-_SUFFIX = st.sampled_from([".md", ".txt", ".vtt", ".srt", ".json", ".markdown"])
-_PIECES = st.sampled_from(["---\n", "question: cats\n", "question: [\n", "## Model\n", "# Clarify\n", "Use a CNN. ",
-                           "Ask how many photos arrive per day.\n", "WEBVTT\n\n", "00:00:01.000 --> 00:00:02.000\n",
-                           "1\n00:00:01,000 --> 00:00:02,000\n", '{"segments": [',
-                           '{"start": 0, "end": 1, "text": "x"}',
-                           "]}", "Interviewer: ", "Candidate: ", "[00:01] ", "```\n", "<!-- ", " -->", "\r\n", "\n",
-                           "é", "\u202e", "\x0c", "\t", "* ", "1. ", "<v A>", "</v>", " ", "."])
-_TEXTS = st.lists(_PIECES, max_size=40).map("".join)
-
-
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(raw=st.binary(max_size=300) | _TEXTS.map(str.encode), suffix=_SUFFIX)
-def test_read_answer_on_any_bytes_only_raises_grader_errors(tmp_path, raw, suffix):
-    p = tmp_path / f"x{suffix}"
-    p.write_bytes(raw)
-    try:
-        a = read_answer(p, max_bytes=LIMIT)
-    except GraderError as exc:
-        assert str(exc).startswith(str(p)) and "\n" not in str(exc)
-        return
-    assert a.text.strip() and "\r" not in a.text and "\x00" not in a.text
-    assert all(0 <= s.start <= s.end <= len(a.text) for s in a.segments)
-
-
-@settings(max_examples=150, deadline=None)
-@given(text=st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")),
-       codec=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-32"]))
-def test_decode_round_trips_every_supported_encoding(text, codec):
-    raw = text.encode(codec)
-    if codec == "utf-8" and raw.startswith(codecs.BOM_UTF8):
-        return  # a text starting with U+FEFF: the reader takes it for a BOM, as editors do
-    assert decode(raw, "x") == text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(contents=st.lists(st.tuples(_TEXTS | st.binary(max_size=80), _SUFFIX), min_size=1, max_size=4))
-def test_a_batch_accounts_for_every_file(tmp_path_factory, tiny_rubric, nlp, hashing, contents):
-    """Whatever the files, grading never raises: each file is a report or a one-line failure naming it."""
-    d = tmp_path_factory.mktemp("batch")
-    paths = []
-    for i, (content, suffix) in enumerate(contents):
-        p = d / f"a{i}{suffix}"
-        p.write_bytes(content if isinstance(content, bytes) else content.encode())
-        paths.append(str(p))
-    result = grade_paths(paths, tiny_rubric, RunConfig(), Toolkit(nlp=nlp, embedder=hashing))
-    done = [r.answer.path for r in result.reports] + [f.path for f in result.failures]
-    assert sorted(done) == sorted(paths)
-    assert all(f.message.startswith(f.path) and "\n" not in f.message for f in result.failures)
-    assert all(0 <= r.overall.score <= 1 for r in result.reports)
-
-
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=st.lists(st.lists(st.text(st.sampled_from(list('ab1.,"\n x-')), max_size=6), min_size=1, max_size=5),
-                     max_size=5), header=st.sampled_from(["answer_id,question_id,answer,score", "answer_id,answer",
-                                                          "question_id,question,reference_answer"]))
-def test_dataset_reader_on_any_csv_only_raises_grader_errors(tmp_path_factory, rows, header):
-    d = tmp_path_factory.mktemp("ds")
-    (d / "questions.csv").write_text("question_id,question,reference_answer\nq1,Why?,Because.\n")
-    buf = io.StringIO()
-    csv.writer(buf).writerows(rows)
-    (d / "answers.csv").write_text(header + "\n" + buf.getvalue())
-    try:
-        ds = read_dataset(d)
-    except GraderError as exc:
-        assert "\n" not in str(exc)
-        return
-    assert ds.answers and all(a.question_id == "q1" for a in ds.answers)
-
-
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=st.lists(st.sampled_from(["id: x\n", "stages: [a\n", "- ", "!!python/name:os.system ", "{", "}", ":",
-                                      "coverage: {floor: 1}\n", "\t", "&a ", "*a ", "questions: []\n", "'", "\n"]),
-                     max_size=20).map("".join))
-def test_rubric_check_on_any_yaml_reports_problems_and_never_raises(tmp_path_factory, text):
-    p = tmp_path_factory.mktemp("r") / "r.yaml"
-    p.write_text(text)
-    problems = rubric_problems(p)
-    assert problems and all("\n" not in x for x in problems)
-
-
-def test_expand_paths_reports_each_unusable_spec_once(tmp_path):
-    (tmp_path / "empty").mkdir()
-    files, errors = expand_paths([str(tmp_path / "empty"), str(tmp_path / "empty"), str(tmp_path / "*.zz")])
-    assert files == [] and [e.message for e in errors] == [
-        "folder has no answer files (.markdown, .md, .srt, .txt, .vtt)", "glob matched no file"]

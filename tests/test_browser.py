@@ -18,7 +18,8 @@ from grader.pipeline.grade import Toolkit
 from grader.run.batch import grade_paths
 from grader.reports import write_reports
 
-ROOT = Path(__file__).parent.parent
+from helpers import EXAMPLES
+
 # Headless as root with no network (ENVIRONMENT.md): no sandbox, no GPU, no background connections.
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -68,7 +69,7 @@ def browser():
 def out(tmp_path_factory, nlp, default_rubric) -> Path:
     """The example answers plus a hostile one, graded with the model-free embedder, in every format."""
     src = tmp_path_factory.mktemp("answers")
-    for p in sorted((ROOT / "examples" / "answers").glob("*.md")):
+    for p in EXAMPLES:
         (src / p.name).write_text(p.read_text())
     (src / EVIL_NAME).write_text(EVIL)
     result = grade_paths([str(src)], default_rubric, RunConfig(),

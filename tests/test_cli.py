@@ -2,34 +2,29 @@
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from grader.cli import grade_command, main
+from grader import cli
+from grader.cli import KNOWN_BACKENDS, KNOWN_ENGINES, KNOWN_FORMATS, grade_command, main
 
-DATA = Path(__file__).parent / "data"
-GOOD = "---\nquestion: cats\n---\n## Clarify\nAsk how many photos arrive per day.\n\n## Model\nUse a CNN.\n"
+from helpers import (GOOD, GRADE, TINY, TINY_HASHING, invoke, invoke_grade, many_answers, spawn_grade,
+                     wait_until_grading, write_files)
 
 
 @pytest.fixture
 def run(tmp_path):
+    """`grade ARGS` (tiny rubric, hashing backend, cache and reports under tmp_path), or `grader ARGS` with
+    command=main."""
     def _run(*args, command=grade_command):
-        base = ["--rubric", str(DATA / "tiny_rubric.yaml"), "--backend", "hashing",
-                "--cache-dir", str(tmp_path / "cache"), "--out", str(tmp_path / "out")]
-        return CliRunner().invoke(command, [*args, *base] if command is grade_command else list(args))
+        if command is grade_command:
+            return invoke_grade(*args, "--cache-dir", tmp_path / "cache", "--out", tmp_path / "out")
+        return invoke(*args)
     return _run
 
 
-def _answers(tmp_path, **files):
-    for name, text in files.items():
-        (tmp_path / name).write_text(text)
-    return [str(tmp_path / n) for n in files]
-
-
 def test_all_graded_exit_0_and_reports_written(tmp_path, run):
-    res = run(*_answers(tmp_path, **{"a.md": GOOD}))
+    res = run(*write_files(tmp_path, {"a.md": GOOD}))
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "a.html", "a.json", "a.md", "index.html", "summary.csv", "summary.md"]
@@ -37,12 +32,12 @@ def test_all_graded_exit_0_and_reports_written(tmp_path, run):
 
 
 def test_under_threshold_exit_1(tmp_path, run):
-    res = run(*_answers(tmp_path, **{"a.md": GOOD}), "--fail-under", "0.99")
+    res = run(*write_files(tmp_path, {"a.md": GOOD}), "--fail-under", "0.99")
     assert res.exit_code == 1 and "1 under 0.99" in res.stderr
 
 
 def test_bad_input_exit_2_others_still_graded(tmp_path, run):
-    paths = _answers(tmp_path, **{"a.md": GOOD, "empty.md": ""})
+    paths = write_files(tmp_path, {"a.md": GOOD, "empty.md": ""})
     res = run(*paths, str(tmp_path / "missing.md"), "--fail-under", "0.99")
     assert res.exit_code == 2
     errors = [line for line in res.stderr.splitlines() if line.startswith("grade: error:")]
@@ -53,7 +48,7 @@ def test_bad_input_exit_2_others_still_graded(tmp_path, run):
 
 
 def test_usage_errors_exit_2_without_traceback(tmp_path, run):
-    paths = _answers(tmp_path, **{"a.md": GOOD})
+    paths = write_files(tmp_path, {"a.md": GOOD})
     for args, needle in [(["--format", "pdf"], "unknown format pdf"),
                          (["--question", "dogs"], "unknown question id 'dogs'"),
                          (["--time-plan", "long"], "unknown time plan 'long'")]:
@@ -64,13 +59,13 @@ def test_usage_errors_exit_2_without_traceback(tmp_path, run):
 def test_bad_rubric_exit_2_one_line(tmp_path):
     bad = tmp_path / "r.yaml"
     bad.write_text("id: [\n")
-    ans = _answers(tmp_path, **{"a.md": GOOD})
-    res = CliRunner().invoke(grade_command, [*ans, "--rubric", str(bad), "--backend", "hashing"])
+    ans = write_files(tmp_path, {"a.md": GOOD})
+    res = invoke_grade(*ans, rubric=bad)
     assert res.exit_code == 2 and len(res.stderr.strip().splitlines()) == 1 and "invalid YAML" in res.stderr
 
 
 def test_rubric_check_and_schema(tmp_path, run):
-    ok = run("rubric", "check", str(DATA / "tiny_rubric.yaml"), command=main)
+    ok = run("rubric", "check", TINY, command=main)
     assert ok.exit_code == 0 and ok.stdout.strip().endswith(": ok")
     bad = tmp_path / "r.yaml"
     bad.write_text("rubric_version: '1'\n")
@@ -78,6 +73,18 @@ def test_rubric_check_and_schema(tmp_path, run):
     assert res.exit_code == 2 and len(res.stderr.splitlines()) > 3
     schema = run("schema", command=main)
     assert schema.exit_code == 0 and '"schema_version"' in schema.stdout
+
+
+def test_cli_choices_match_registries():
+    # The CLI keeps literal lists so that --help imports nothing heavy; they must not drift.
+    from grader.embedding.backends import BACKENDS, DEFAULT_BACKEND
+    from grader.reports import FORMATS
+    from grader.run.engines import ENGINES, EngineOptions
+
+    assert sorted(KNOWN_FORMATS) == FORMATS.names()
+    assert sorted(KNOWN_BACKENDS) == BACKENDS.names()
+    assert sorted(KNOWN_ENGINES) == ENGINES.names()
+    assert cli.DEFAULT_BACKEND == DEFAULT_BACKEND == EngineOptions().backend
 
 
 def test_help_imports_nothing_heavy():
@@ -88,37 +95,8 @@ def test_help_imports_nothing_heavy():
     assert out.stdout.strip() == "[]"
 
 
-def _spawn(args, **kw):
-    import signal
-
-    return subprocess.Popen([sys.executable, "-m", "grader", "grade", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **kw)
-
-
-def wait_until_grading(proc, marker="/spacy/", timeout=60.0):
-    """Block until the child has entered the grading code (a native library it imports only inside the CLI's
-    guarded block is mapped: spaCy's for a local run), so a signal sent now tests our handling, not the
-    interpreter's start-up."""
-    import time
-
-    maps = Path(f"/proc/{proc.pid}/maps")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            if marker in maps.read_text():
-                return
-        except OSError:
-            pass
-        time.sleep(0.05)
-
-
 def _many(tmp_path, n=400):
-    src = tmp_path / "in"
-    src.mkdir()
-    for i in range(n):
-        (src / f"a{i:03d}.md").write_text(GOOD.replace("CNN", f"CNN number {i} with {i % 7} layers"))
-    return src
+    return many_answers(tmp_path / "in", n, lambda i: f"CNN number {i} with {i % 7} layers")
 
 
 @pytest.mark.parametrize("sig, code", [("SIGINT", 130), ("SIGTERM", 130)])
@@ -127,9 +105,8 @@ def test_interrupt_leaves_no_half_written_file_and_a_rerun_completes(tmp_path, s
     import time
 
     src, out = _many(tmp_path), tmp_path / "out"
-    args = [str(src), "--rubric", str(DATA / "tiny_rubric.yaml"), "--backend", "hashing", "--out", str(out),
-            "--cache-dir", str(tmp_path / "cache")]
-    proc = _spawn(args)
+    args = [str(src), *TINY_HASHING, "--out", str(out), "--cache-dir", str(tmp_path / "cache")]
+    proc = spawn_grade(args)
     wait_until_grading(proc)
     time.sleep(0.2)
     proc.send_signal(getattr(signal, sig))
@@ -138,18 +115,18 @@ def test_interrupt_leaves_no_half_written_file_and_a_rerun_completes(tmp_path, s
         pytest.skip("the run finished before the signal arrived")
     assert proc.returncode == code and "Traceback" not in err, err
     assert not list(out.glob("*.tmp")) and not list(out.glob(".*.tmp"))
-    rerun = _spawn(args)
+    rerun = spawn_grade(args)
     assert rerun.wait(timeout=120) == 0
     assert len(list(out.glob("*.json"))) == 400
 
 
 def test_two_runs_sharing_a_cache_folder_both_finish_correctly(tmp_path):
     src = _many(tmp_path, 150)
-    common = [str(src), "--rubric", str(DATA / "tiny_rubric.yaml"), "--backend", "hashing", "-q"]
-    procs = [_spawn([*common, "--out", str(tmp_path / f"out{i}"), "--cache-dir", str(tmp_path / "cache")])
+    common = [str(src), *TINY_HASHING, "-q"]
+    procs = [spawn_grade([*common, "--out", str(tmp_path / f"out{i}"), "--cache-dir", str(tmp_path / "cache")])
              for i in (1, 2)]
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
-    ref = _spawn([*common, "--out", str(tmp_path / "ref"), "--no-cache"])
+    ref = spawn_grade([*common, "--out", str(tmp_path / "ref"), "--no-cache"])
     assert ref.wait(timeout=120) == 0
     for p in (tmp_path / "ref").iterdir():
         for i in (1, 2):
@@ -157,7 +134,7 @@ def test_two_runs_sharing_a_cache_folder_both_finish_correctly(tmp_path):
 
 
 def test_fail_under_dimension_exit_1_and_summary_line(tmp_path, run):
-    paths = _answers(tmp_path, **{"a.md": GOOD})
+    paths = write_files(tmp_path, {"a.md": GOOD})
     res = run(*paths, "--fail-under-dimension", "building=0.99", "--fail-under-dimension", "framing=0")
     assert res.exit_code == 1, res.output
     assert "1 under building=0.99, framing=0" in res.stderr
@@ -166,7 +143,7 @@ def test_fail_under_dimension_exit_1_and_summary_line(tmp_path, run):
 
 
 def test_fail_under_dimension_usage_errors_exit_2(tmp_path, run):
-    paths = _answers(tmp_path, **{"a.md": GOOD})
+    paths = write_files(tmp_path, {"a.md": GOOD})
     for value, needle in [("building", "is not NAME=X"), ("building=high", "is not NAME=X"),
                           ("building=1.5", "is not NAME=X"), ("=0.5", "is not NAME=X"),
                           ("framin=0.5", "unknown dimension 'framin'; the rubric has framing, building")]:
@@ -178,13 +155,13 @@ def test_fail_under_dimension_usage_errors_exit_2(tmp_path, run):
 
 
 def test_bad_input_wins_over_threshold(tmp_path, run):
-    paths = _answers(tmp_path, **{"a.md": GOOD, "empty.md": ""})
+    paths = write_files(tmp_path, {"a.md": GOOD, "empty.md": ""})
     res = run(*paths, "--fail-under-dimension", "building=0.99")
     assert res.exit_code == 2
 
 
 def test_format_choice_writes_only_those(tmp_path, run):
-    res = run(*_answers(tmp_path, **{"a.md": GOOD}), "--format", "junit,html", "--fail-under", "0.99")
+    res = run(*write_files(tmp_path, {"a.md": GOOD}), "--format", "junit,html", "--fail-under", "0.99")
     assert res.exit_code == 1
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.html", "index.html", "junit.xml"]
     assert 'failures="1"' in (tmp_path / "out" / "junit.xml").read_text()
@@ -198,17 +175,15 @@ def _run_on_a_terminal(tmp_path, *extra, env_ci=None):
     import struct
     import termios
 
-    paths = _answers(tmp_path, **{f"a{i}.md": GOOD for i in range(3)})
+    paths = write_files(tmp_path, {f"a{i}.md": GOOD for i in range(3)})
     env = {k: v for k, v in os.environ.items() if k != "CI"}
     if env_ci is not None:
         env["CI"] = env_ci
     main_fd, child_fd = pty.openpty()
     # a terminal has a size (a 0x0 one makes tqdm print nothing at all)
     fcntl.ioctl(child_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-    proc = subprocess.Popen([sys.executable, "-m", "grader", "grade", *paths, "--rubric",
-                             str(DATA / "tiny_rubric.yaml"), "--backend", "hashing", "--no-cache", "--out",
-                             str(tmp_path / "out"), *extra], stdout=subprocess.DEVNULL, stderr=child_fd,
-                            stdin=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen([*GRADE, *paths, *TINY_HASHING, "--no-cache", "--out", str(tmp_path / "out"), *extra],
+                            stdout=subprocess.DEVNULL, stderr=child_fd, stdin=subprocess.DEVNULL, env=env)
     os.close(child_fd)
     chunks = []
     while True:
@@ -246,9 +221,8 @@ def test_ci_variable(monkeypatch, value, ci):
 
 
 def test_no_progress_bar_when_not_a_terminal(tmp_path):
-    paths = _answers(tmp_path, **{"a.md": GOOD})
-    out = subprocess.run([sys.executable, "-m", "grader", "grade", *paths, "--rubric", str(DATA / "tiny_rubric.yaml"),
-                          "--backend", "hashing", "--no-cache", "--out", str(tmp_path / "out")],
+    paths = write_files(tmp_path, {"a.md": GOOD})
+    out = subprocess.run([*GRADE, *paths, *TINY_HASHING, "--no-cache", "--out", str(tmp_path / "out")],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout == ""
     assert out.stderr.splitlines() == [f"graded 1 answer(s), 0 not graded; mean overall "

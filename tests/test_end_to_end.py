@@ -13,9 +13,9 @@ from grader.pipeline.grade import Toolkit
 from grader.run.batch import grade_paths
 from grader.reports import FORMATS, write_reports
 
+from helpers import EXAMPLES, ROOT
+
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).parent.parent
-EXAMPLES = sorted((ROOT / "examples" / "answers").glob("*.md"))
 
 
 @pytest.fixture(scope="module")

@@ -3,13 +3,14 @@ is valid YAML whose grade command uses real options and formats, uploads reports
 
 import re
 import shlex
-from pathlib import Path
 
 import yaml
 
 from grader.cli import KNOWN_FORMATS, grade_command
 
-README = (Path(__file__).parent.parent / "README.md").read_text()
+from helpers import ROOT
+
+README = (ROOT / "README.md").read_text()
 
 
 def _options() -> set[str]:

@@ -4,15 +4,15 @@ prints the same numbers (and every error with --per-answer)."""
 
 import importlib.util
 import sys
-from pathlib import Path
 
 import pytest
 
 from grader.embedding.cache import EmbeddingCache
 from grader.pipeline.grade import Toolkit
 
+from helpers import DATA, ROOT
+
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).parent.parent
 
 
 def _bench():
@@ -27,7 +27,7 @@ def _bench():
 def result(nlp, real_embedder, default_rubric, tmp_path_factory):
     bench = _bench()
     cache = EmbeddingCache(tmp_path_factory.mktemp("cache"), real_embedder.fingerprint)  # shared by both passes
-    return bench.evaluate_set(ROOT / "tests" / "data" / "sections", default_rubric,
+    return bench.evaluate_set(DATA / "sections", default_rubric,
                               Toolkit(nlp=nlp, embedder=real_embedder, cache=cache))
 
 

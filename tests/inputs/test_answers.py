@@ -1,11 +1,17 @@
+"""Reading answer files: front matter, encodings, one-line errors naming the file, the size limit, and
+expanding files, folders and globs."""
+
 import codecs
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from grader.errors import GraderError
-from grader.inputs.answers import expand_paths, read_answer, split_front_matter
+from grader.inputs.answers import decode, expand_paths, read_answer, split_front_matter
+from grader.models import RunConfig
+
+from helpers import ANSWER_SUFFIXES, ANSWER_TEXTS
 
 LIMIT = 10_000
 
@@ -95,3 +101,34 @@ def test_front_matter_split_never_crashes_unexpectedly(text):
     except GraderError:
         return
     assert isinstance(front, dict) and text.endswith(body)
+
+
+def test_expand_paths_reports_each_unusable_spec_once(tmp_path):
+    (tmp_path / "empty").mkdir()
+    files, errors = expand_paths([str(tmp_path / "empty"), str(tmp_path / "empty"), str(tmp_path / "*.zz")])
+    assert files == [] and [e.message for e in errors] == [
+        "folder has no answer files (.markdown, .md, .srt, .txt, .vtt)", "glob matched no file"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(raw=st.binary(max_size=300) | ANSWER_TEXTS.map(str.encode), suffix=ANSWER_SUFFIXES)
+def test_read_answer_on_any_bytes_only_raises_grader_errors(tmp_path, raw, suffix):
+    p = tmp_path / f"x{suffix}"
+    p.write_bytes(raw)
+    try:
+        a = read_answer(p, max_bytes=RunConfig().max_bytes)
+    except GraderError as exc:
+        assert str(exc).startswith(str(p)) and "\n" not in str(exc)
+        return
+    assert a.text.strip() and "\r" not in a.text and "\x00" not in a.text
+    assert all(0 <= s.start <= s.end <= len(a.text) for s in a.segments)
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")),
+       codec=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-32"]))
+def test_decode_round_trips_every_supported_encoding(text, codec):
+    raw = text.encode(codec)
+    if codec == "utf-8" and raw.startswith(codecs.BOM_UTF8):
+        return  # a text starting with U+FEFF: the reader takes it for a BOM, as editors do
+    assert decode(raw, "x") == text.replace("\r\n", "\n").replace("\r", "\n")

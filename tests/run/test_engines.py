@@ -16,9 +16,7 @@ from grader.errors import GraderError
 from grader.models import RunConfig
 from grader.reports import FORMATS, write_reports
 
-DATA = Path(__file__).parent / "data"
-ROOT = Path(__file__).parent.parent
-GOOD = "---\nquestion: cats\n---\n## Clarify\nAsk how many photos arrive per day.\n\n## Model\nUse a CNN {i}.\n"
+from helpers import EXAMPLES, TINY_HASHING, many_answers, spawn_grade, wait_until_grading
 
 
 def test_partitions_cover_every_file_in_order():
@@ -58,10 +56,7 @@ def cluster_client():
 
 
 def _inputs(tmp_path, n, bad=()):
-    d = tmp_path / "in"
-    d.mkdir()
-    for i in range(n):
-        (d / f"a{i:03d}.md").write_text(GOOD.format(i=i))
+    d = many_answers(tmp_path / "in", n)
     for name, content in bad:
         (d / name).write_bytes(content)
     return [str(d)]
@@ -107,7 +102,7 @@ def test_a_worker_killed_mid_run_loses_no_answer(tmp_path, cluster_client, tiny_
 def test_dask_with_the_real_model_gives_local_bytes(tmp_path, cluster_client, default_rubric, nlp, real_embedder):
     from grader.pipeline.grade import Toolkit
 
-    paths = [str(p) for p in sorted((ROOT / "examples" / "answers").glob("*.md"))]
+    paths = [str(p) for p in EXAMPLES]
     dask = run_dask(paths, default_rubric, RunConfig(), EngineOptions(client=cluster_client))
     local = run_local(paths, default_rubric, RunConfig(), EngineOptions(),
                       tools=Toolkit(nlp=nlp, embedder=real_embedder))
@@ -116,22 +111,12 @@ def test_dask_with_the_real_model_gives_local_bytes(tmp_path, cluster_client, de
 
 def test_ctrl_c_cancels_and_leaves_no_report(tmp_path):
     pytest.importorskip("distributed")
-    import subprocess
     import time
 
-    src = tmp_path / "in"
-    src.mkdir()
-    for i in range(300):
-        (src / f"a{i:03d}.md").write_text(GOOD.format(i=i))
+    src = many_answers(tmp_path / "in", 300)
     out = tmp_path / "out"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "grader", "grade", str(src), "--rubric", str(DATA / "tiny_rubric.yaml"),
-         "--backend", "hashing", "--engine", "dask", "--workers", "1", "--partition-size", "1",
-         "--out", str(out), "--no-cache"],
-        cwd=ROOT, stderr=subprocess.PIPE, text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    from test_cli import wait_until_grading
-
+    proc = spawn_grade([src, *TINY_HASHING, "--engine", "dask", "--workers", "1", "--partition-size", "1",
+                        "--out", out, "--no-cache"])
     wait_until_grading(proc, marker="_psutil_linux")  # psutil: imported with distributed, in the guarded code
     time.sleep(0.5)  # inside cluster start-up or the run: both must end the same way
     proc.send_signal(signal.SIGINT)

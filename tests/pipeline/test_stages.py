@@ -2,19 +2,13 @@
 which stage a sentence resembles."""
 
 from grader.embedding.cache import embed_texts
-from grader.models import Answer
-from grader.pipeline.sections import split_sections
 from grader.pipeline.stages import infer_stages, prototype_texts, stage_prototypes
 
-# the tiny rubric's key points for "cats", one per stage
-ASK = "ask how many photos arrive per day"
-CNN = "use a convolutional network pretrained on imagenet"
-DRIFT = "watch the share of cat predictions for drift"
+from helpers import ASK, CNN, DRIFT, split_one  # the tiny rubric's key points for "cats", one per stage
 
 
 def _infer(text, rubric, nlp, hashing, question="cats"):
-    sa = split_sections([Answer(path="a.md", text=text, format="markdown")], rubric.stages, nlp,
-                        rubric.sections)[0]
+    sa = split_one(text, rubric, nlp)
     q = rubric.question(question)
     table = embed_texts([s.text for s in sa.sentences] + prototype_texts(rubric), hashing, None)
     return infer_stages(sa, rubric.stages, stage_prototypes(rubric, q), rubric.sections.inference, table)

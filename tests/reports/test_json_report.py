@@ -3,19 +3,17 @@
 import json
 
 import pytest
-from click.testing import CliRunner
 from jsonschema import Draft202012Validator, ValidationError
 
-from grader.cli import main
 from grader.models import DetectorHit, MistakeHit
 from grader.reports import write_reports
 
-GOOD = "---\nquestion: cats\n---\n## Clarify\nAsk how many photos arrive per day.\n\n## Model\nUse a CNN.\n"
+from helpers import GOOD, ROOT, invoke
 
 
 @pytest.fixture(scope="module")
 def validator():
-    res = CliRunner().invoke(main, ["schema"])
+    res = invoke("schema")
     assert res.exit_code == 0
     schema = json.loads(res.stdout)
     Draft202012Validator.check_schema(schema)
@@ -51,9 +49,7 @@ def test_schema_rejects_what_a_report_never_is(tmp_path, grade_files, validator,
 
 
 def test_committed_example_reports_validate(validator):
-    from pathlib import Path
-
-    files = sorted((Path(__file__).parent.parent / "reports" / "examples").glob("*.json"))
+    files = sorted((ROOT / "reports" / "examples").glob("*.json"))
     assert files
     for f in files:
         validator.validate(json.loads(f.read_text()))

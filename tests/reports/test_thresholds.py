@@ -1,10 +1,12 @@
+"""Thresholds (--fail-under, --fail-under-dimension): breaches, the weakest dimensions, their wording."""
+
 import pytest
 
 from grader.errors import GraderError
 from grader.models import RunConfig
 from grader.reports.thresholds import Breach, breaches, check_threshold_names, describe_thresholds, weakest_dimensions
 
-GOOD = "---\nquestion: cats\n---\n## Clarify\nAsk how many photos arrive per day.\n\n## Model\nUse a CNN.\n"
+from helpers import GOOD
 
 
 @pytest.fixture
@@ -45,17 +47,3 @@ def test_unknown_dimension_is_a_usage_error(tiny_rubric):
 def test_describe_thresholds():
     assert describe_thresholds(RunConfig(fail_under=0.5, fail_under_dimension={"framing": 0.4})) == \
         "0.5, framing=0.4"
-
-
-def test_summary_md_shows_pass_and_fail_with_the_reason(grade_files, tmp_path):
-    from grader.reports import write_reports
-
-    result = grade_files({"a.md": GOOD, "b.md": GOOD.replace("Use a CNN.", "Use a CNN with attention.")})
-    top = max(r.overall.score for r in result.reports)
-    config = RunConfig(fail_under=top)  # the best answer meets it; the other falls under it
-    write_reports(result, ["md"], tmp_path / "out", config)
-    text = (tmp_path / "out" / "summary.md").read_text()
-    assert f"1 under {top:g}." in text and "| status |" in text
-    assert text.count("| pass |") == 1 and text.count("| fail: overall ") == 1
-    write_reports(result, ["md"], tmp_path / "plain", RunConfig())
-    assert "status" not in (tmp_path / "plain" / "summary.md").read_text()

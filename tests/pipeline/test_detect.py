@@ -1,15 +1,13 @@
-"""Concept detectors: kinds, context, negation, and the labelled sentence set's F1 floor."""
-
-from pathlib import Path
+"""Concept detectors: the canonical concepts, paraphrases, context, negation, and the labelled sentence sets'
+F1 floor (each sentence standing alone)."""
 
 import pytest
 import yaml
 
 from grader.pipeline.detect import compile_detectors, find_mentions, lemma_sentences
-from grader.pipeline.detectors import KINDS
 from grader.pipeline.substance import standalone_hits
 
-DATA = Path(__file__).parent / "data"
+from helpers import DATA
 
 # The canonical concept ids the rubric's questions rely on (the lead's list); the rubric may add more.
 CANONICAL = """calibration hard_negatives negative_sampling position_bias propensity_weighting two_tower
@@ -60,41 +58,6 @@ def test_context_rules_out_other_senses(compiled, nlp):
     assert not _mentions("Calibrate the thermostat in the server room.", compiled, nlp)
     assert ("calibration", False) in _mentions("Calibrate the predicted probabilities weekly.", compiled, nlp)
     assert not {d for d, _ in _mentions("A memory leak crashed the pods.", compiled, nlp)} & {"leakage"}
-
-
-def test_bare_list_items_are_not_hits(default_rubric, nlp):
-    hits = standalone_hits(["Two-tower model", "Cold start (new users, new videos)",
-                            "A two-tower model embeds users and videos separately."], default_rubric, nlp)
-    assert hits[0] == set() and hits[1] == set() and "two_tower" in hits[2]
-
-
-def test_every_kind_is_deterministic_and_handles_empty_text(nlp):
-    empty = lemma_sentences([""], nlp)[0]
-    examples = {"phrase": {"phrases": ["hard negative"]}, "near": {"groups": [["a"], ["b"]], "window": 3},
-                "regex": {"patterns": [r"\bp9\d\b"]}}
-    assert sorted(examples) == KINDS.names()  # a new kind must be added here
-    sent = lemma_sentences(["Mine hard negatives, keep p99 low, a then b now."], nlp)[0]
-
-    def lemmatize(text):
-        s = lemma_sentences([text], nlp)[0]
-        return tuple(frozenset({w, lemma}) for w, lemma in zip(s.words, s.lemmas))
-
-    for name, params in examples.items():
-        kind = KINDS.get(name)
-        c = kind.compile(kind.params.model_validate(params), lemmatize)
-        assert c.find(empty) == []
-        spans = c.find(sent)
-        assert spans and spans == c.find(sent)
-        assert all(0 <= s < e <= len(sent.words) for s, e in spans)
-
-
-def test_kind_params_reject_unknown_fields():
-    from pydantic import ValidationError
-
-    with pytest.raises(ValidationError):
-        KINDS.get("phrase").params.model_validate({"phrases": ["x"], "phrase": ["y"]})
-    with pytest.raises(ValidationError):
-        KINDS.get("regex").params.model_validate({"patterns": ["("]})
 
 
 @pytest.mark.parametrize("name", ["detector_sentences.yaml", "detector_sentences_heldout.yaml"])

@@ -1,9 +1,12 @@
+"""junit.xml: one test case per answer, failures under the thresholds, inputs not graded as errors."""
+
 import xml.etree.ElementTree as ET
 
 from grader.models import BatchResult, InputFailure, RunConfig
 from grader.reports import write_reports
 
-GOOD = "---\nquestion: cats\n---\n## Clarify\nAsk how many photos arrive per day.\n\n## Model\nUse a CNN.\n"
+from helpers import GOOD
+
 STRONG = ("---\nquestion: cats\n---\n## Clarify\nAsk how many photos arrive per day.\n\n## Model\n"
           "Use a convolutional network pretrained on imagenet. Augment photos with flips and crops.\n\n"
           "## Monitoring\nWatch the share of cat predictions for drift.\n")

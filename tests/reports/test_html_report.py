@@ -9,7 +9,8 @@ from grader.models import BatchResult, DetectorHit, MistakeHit, RunConfig
 from grader.reports import write_reports
 from grader.reports.html_report import render, render_index
 
-GOOD = "---\nquestion: cats\n---\n## Clarify\nAsk how many photos arrive per day.\n\n## Model\nUse a CNN.\n"
+from helpers import GOOD
+
 # Markup reaches the report through inline code (headings, sentences) and through HTML entities.
 EVIL = ("---\nquestion: cats\n---\n## Clarify `<script>window.pwned=1</script>`\n"
         "Ask how many photos arrive per day `<img src=x onerror=\"window.pwned=2\">` in all.\n\n"
