@@ -15,6 +15,16 @@ from grader.run.toolkit import load_sentencizer
 from helpers import DATA, DEFAULT_RUBRIC, write_files
 
 
+@pytest.fixture(scope="session", autouse=True)
+def single_threaded_blas():
+    """The test process is an edge like the CLI: as `grader.calibrate` does for its fits, BLAS and OpenMP run on
+    one thread here (the fits are small; on 2 busy cores, threads only contend and spin)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        yield
+
+
 @pytest.fixture(scope="session")
 def nlp():
     return load_sentencizer()
