@@ -29,11 +29,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.agreement.metrics import jsonable  # noqa: E402
 from grader.api import calibrate  # noqa: E402
 from grader.calibration.fit import fit_dimension, needed_variants, predict_rows  # noqa: E402
+from grader.config import Settings  # noqa: E402
 from grader.inputs.datasets import read_dataset  # noqa: E402
-from grader.models import CalibrationConfig  # noqa: E402
+from grader.models import CalibrationConfig, round4  # noqa: E402
 
 PUBLIC = ("saf_en", "semeval2013_beetle", "semeval2013_scientsbank", "powergrading", "asap_sas")
 TARGETS = {  # issue 12: unseen answers, unseen questions (Pearson r unless noted)
@@ -60,7 +60,6 @@ def main() -> int:
         print(markdown(json.loads(Path(args.out).read_text())))
         return 0
 
-    from grader.config import Settings
     from grader.embedding.backends import DEFAULT_BACKEND
     from grader.run.toolkit import make_toolkit
 
@@ -79,7 +78,7 @@ def main() -> int:
         res = {"baseline": _baseline(folder)}
         for scheme in ("none", "question"):
             run = calibrate(dataset, tools=tools, folds=10, seed=0, group_by=scheme, bootstrap=args.bootstrap)
-            res[scheme] = jsonable(run.summary)
+            res[scheme] = run.summary.model_dump(mode="json")
         res["labels"] = _labels(dataset, tools)
         res["seconds"] = round(time.time() - t0, 1)
         results[folder.name] = res
@@ -108,6 +107,7 @@ def _labels(dataset, tools) -> dict:
         return {}
     from grader.calibration.run import featurize_dataset
     from sklearn.metrics import accuracy_score, f1_score
+    from threadpoolctl import threadpool_limits
 
     cfg = CalibrationConfig()
     table, _, _ = featurize_dataset(dataset, None, tools, cfg)
@@ -117,9 +117,7 @@ def _labels(dataset, tools) -> dict:
     out = {"classes": classes}
     tests = {s: np.flatnonzero(splits == s) for s in sorted(set(splits) - {"train", ""})}
     probs = {s: np.zeros((len(r), len(classes))) for s, r in tests.items()}
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1):  # small fits: threads only contend
+    with threadpool_limits(limits=1):
         for k, c in enumerate(classes):
             dim = f"label={c}"
             needed = set().union(*(needed_variants(table, dim, train, r, cfg) for r in tests.values()))
@@ -129,13 +127,14 @@ def _labels(dataset, tools) -> dict:
     truth = np.asarray(labels)
     for s, r in tests.items():
         pred = np.asarray(classes)[probs[s].argmax(axis=1)]
-        out[s] = {"n": len(r), "accuracy": accuracy_score(truth[r], pred),
-                  "macro_f1": f1_score(truth[r], pred, average="macro", zero_division=0.0),
-                  "weighted_f1": f1_score(truth[r], pred, average="weighted", zero_division=0.0)}
-    return jsonable(out)
+        out[s] = {"n": len(r), "accuracy": round4(accuracy_score(truth[r], pred)),
+                  "macro_f1": round4(f1_score(truth[r], pred, average="macro", zero_division=0.0)),
+                  "weighted_f1": round4(f1_score(truth[r], pred, average="weighted", zero_division=0.0))}
+    return out
 
 
 def _m(summary: dict, metric: str, dim: str | None = None):
+    """A metric and its interval from a calibration summary as written (`CalibrationSummary` as JSON)."""
     dims = summary["dimensions"]
     d = dims[dim or next(iter(dims))]
     return d["metrics"].get(metric), d.get("intervals", {}).get(metric)

@@ -4,8 +4,9 @@ The public API (keyword-only, typed results; the CLI and the benchmarks use noth
 
 - `grade(paths, *, rubric=None, config=RunConfig(...), backend="onnx", ...) -> BatchResult`
 - `write_reports(result, formats, out_dir, config) -> list[Path]`
-- `calibrate(dataset, *, folds=10, group_by="none", fit_model=False, ...) -> CalibrateRun`
-- `agree(ratings_csv, *, machines=(), fail_under=(), ...) -> AgreeResult`
+- `calibrate(dataset, *, folds=10, group_by="none", fit_model=False, ...) -> CalibrateRun` (`.summary`: a
+  `CalibrationSummary`, `.predictions`: `PredictionRow`s)
+- `agree(ratings_csv, *, machines=(), fail_under=(), ...) -> AgreeResult` (`.report`: an `AgreementReport`)
 - `load_rubric(path) -> Rubric`, and the models `Rubric`, `RunConfig`, `Report`, `BatchResult`, `Settings`.
 
 Names are resolved lazily, so `import grader` (and the CLI's `--help`) stays cheap.

@@ -24,7 +24,7 @@ from grader.embedding.backends import DEFAULT_BACKEND
 from grader.errors import GraderError
 from grader.inputs.datasets import read_dataset, read_ratings
 from grader.inputs.rubric import default_rubric_path, load_rubric
-from grader.models import BatchResult, CalibrationConfig, Dataset, Rubric, RunConfig
+from grader.models import AgreementReport, BatchResult, CalibrationConfig, Dataset, Rubric, RunConfig
 from grader.pipeline.grade import Toolkit, config_hash
 from grader.reports import write_reports
 from grader.reports.thresholds import check_threshold_names
@@ -94,8 +94,11 @@ class AgreeResult:
     """Agreement of every rater with the human consensus and with each other, per dimension, and the gates that
     failed (one line each). `report` is what `agreement.json` holds."""
 
-    report: dict[str, Any]
-    failures: list[str]
+    report: AgreementReport
+
+    @property
+    def failures(self) -> list[str]:
+        return self.report.failures
 
 
 def agree(ratings: str | Path, *, machines: Sequence[str] = (), fail_under: Sequence[str | Gate] = (),
@@ -106,7 +109,6 @@ def agree(ratings: str | Path, *, machines: Sequence[str] = (), fail_under: Sequ
     import numpy as np
 
     from grader.agreement.gates import failed_gates
-    from grader.agreement.metrics import jsonable
 
     gates = parse_gates(fail_under)
     data, scale = read_ratings(str(ratings), list(machines))
@@ -114,15 +116,12 @@ def agree(ratings: str | Path, *, machines: Sequence[str] = (), fail_under: Sequ
     unknown = sorted(set(machines) - known)
     if unknown:
         raise GraderError(f"--machine names rater(s) not in the file: {', '.join(unknown)}", path=str(ratings))
-    report: dict[str, Any] = {"source": str(ratings), "scale": scale.model_dump(), "machines": sorted(machines),
-                              "dimensions": {}}
-    for dim, (items, raters, grades) in data.items():
-        report["dimensions"][dim] = ratings_agreement(items, raters, np.asarray(grades, dtype=float), scale=scale,
-                                                      machines=machines, n_boot=bootstrap, seed=seed)
-    report = jsonable(report)
-    failures = failed_gates(report, gates, machines)
-    report["failures"] = failures
-    return AgreeResult(report=report, failures=failures)
+    dimensions = {dim: ratings_agreement(items, raters, np.asarray(grades, dtype=float), scale=scale,
+                                         machines=machines, n_boot=bootstrap, seed=seed)
+                  for dim, (items, raters, grades) in data.items()}
+    return AgreeResult(report=AgreementReport(source=str(ratings), scale=scale, machines=sorted(machines),
+                                              dimensions=dimensions,
+                                              failures=failed_gates(dimensions, gates, machines)))
 
 
 def _rubric_and_calibrator(rubric: Rubric | str | Path | None, calibration_path: str | Path | None,

@@ -293,35 +293,32 @@ def _calibrate(dataset_dir, *, folds, seed, group_by, predictions_path, model_pa
                cache_dir, backend, quiet, settings) -> int:
     import csv
     import io
-    import json
     from pathlib import Path
 
-    from grader.agreement.metrics import jsonable
     from grader.agreement.render import calibrate_text
     from grader.api import calibrate
     from grader.calibration.store import save_calibration
     from grader.files import atomic_write
+    from grader.models import PredictionRow, to_json
 
     run = calibrate(dataset_dir, folds=folds, seed=seed, group_by=group_by, rubric=rubric_path,
                     fit_model=model_path is not None, bootstrap=bootstrap, backend=backend, cache_dir=cache_dir,
                     settings=settings, progress=_show_progress(quiet))
     out = Path(predictions_path)
     buf = io.StringIO()
-    fields = ["answer_id", "question_id", "fold", "raw_score", "predicted", "human", "dimension", "variant"]
-    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=list(PredictionRow.model_fields), lineterminator="\n")
     writer.writeheader()
-    writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in run.predictions)
+    writer.writerows({k: ("" if v is None else v) for k, v in r.model_dump().items()} for r in run.predictions)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(out, buf.getvalue().encode())
-        atomic_write(out.with_name(out.stem + ".agreement.json"),
-                     (json.dumps(jsonable(run.summary), indent=1) + "\n").encode())
+        atomic_write(out.with_name(out.stem + ".agreement.json"), to_json(run.summary).encode())
         if run.calibration is not None:
             save_calibration(run.calibration, model_path)
     except OSError as exc:
         raise GraderError(f"cannot write: {exc.strerror or exc}", path=str(exc.filename or out)) from None
     if not quiet:
-        click.echo(calibrate_text(jsonable(run.summary)), nl=False)
+        click.echo(calibrate_text(run.summary), nl=False)
     return EXIT_OK
 
 
@@ -346,18 +343,18 @@ def agree_command(ratings: str, machines: tuple[str, ...], fail_under: tuple[str
 
 
 def _agree(ratings, *, machines, fail_under, out_dir, bootstrap, seed) -> int:
-    import json
     from pathlib import Path
 
     from grader.agreement.render import agree_html, agree_text
     from grader.api import agree
     from grader.files import atomic_write
+    from grader.models import to_json
 
     result = agree(ratings, machines=machines, fail_under=fail_under, bootstrap=bootstrap, seed=seed)
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
-        atomic_write(out / "agreement.json", (json.dumps(result.report, indent=1) + "\n").encode())
+        atomic_write(out / "agreement.json", to_json(result.report).encode())
         atomic_write(out / "agreement.html", agree_html(result.report).encode())
     except OSError as exc:
         raise GraderError(f"cannot write: {exc.strerror or exc}", path=str(out)) from None

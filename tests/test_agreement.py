@@ -15,7 +15,7 @@ from grader.agreement.metrics import (
     quadratic_weighted_kappa_score, qwk_by_question_score, ratings_agreement, rmse_error, score_bands,
     spearman_score, standardized_mean_difference,
 )
-from grader.models import Scale
+from grader.models import RatingsAgreement, Scale
 
 BINARY = Scale(min=0, max=1, type="binary")
 ONE_TO_THREE = Scale(min=1, max=3, type="ordinal")
@@ -136,20 +136,24 @@ def test_bootstrap_interval_is_deterministic_and_brackets_the_estimate():
 
 def test_bands_and_confusion():
     bands = score_bands([1, 1, 2, 3, 4, 4], [1, 2, 2, 3, 3, 4], scale=ONE_TO_FOUR)  # thirds: [1,2) [2,3) [3,4]
-    assert [b["band"] for b in bands] == ["low", "middle", "high"] and [b["n"] for b in bands] == [2, 1, 3]
-    assert bands[0]["bias"] == pytest.approx(0.5)
+    assert [b.band for b in bands] == ["low", "middle", "high"] and [b.n for b in bands] == [2, 1, 3]
+    assert bands[0].bias == pytest.approx(0.5)
     conf = confusion([1, 2, 4], [1, 3, 4], scale=ONE_TO_FOUR)
-    assert conf["labels"] == [1.0, 2.0, 3.0, 4.0]
-    assert conf["rows_human_columns_rater"][1] == [0, 0, 1, 0]
+    assert conf.labels == [1.0, 2.0, 3.0, 4.0]
+    assert conf.rows_human_columns_rater[1] == [0, 0, 1, 0]
+    empty = score_bands([0.1, 0.2], [0.1, 0.3], scale=CONTINUOUS)  # no middle or high answers; no grid
+    assert [b.model_dump(mode="json") for b in empty] == [
+        {"band": "low", "n": 2, "mae": 0.05, "bias": 0.05}, {"band": "middle", "n": 0}, {"band": "high", "n": 0}]
 
 
 def test_ratings_agreement_humans_against_the_others_and_machines_get_prmse():
     grades = np.array([[1, 1, 1.2], [2, 3, 2.4], [3, 3, 3.1], [4, 4, 3.8], [2, 2, 2.2]], dtype=float)
     out = ratings_agreement(list("abcde"), ["ann", "bob", "tool"], grades, scale=ONE_TO_FOUR, machines=["tool"],
                             n_boot=50)
-    assert out["raters"]["ann"]["kind"] == "human" and out["raters"]["tool"]["kind"] == "machine"
-    assert "prmse" in out["raters"]["tool"]["metrics"] and "prmse" not in out["raters"]["ann"]["metrics"]
-    assert out["raters"]["ann"]["metrics"]["qwk"] == pytest.approx(
-        quadratic_weighted_kappa_score(grades[:, 1], grades[:, 0], scale=ONE_TO_FOUR))
-    assert set(out["pairs"]) == {"ann ~ bob", "ann ~ tool", "bob ~ tool"}
-    assert out["raters"]["tool"]["largest_disagreements"][0]["item"] == "d"
+    assert out.raters["ann"].kind == "human" and out.raters["tool"].kind == "machine"
+    assert "prmse" in out.raters["tool"].metrics and "prmse" not in out.raters["ann"].metrics
+    assert out.raters["ann"].metrics["qwk"] == pytest.approx(  # as written: 4 decimals
+        quadratic_weighted_kappa_score(grades[:, 1], grades[:, 0], scale=ONE_TO_FOUR), abs=5e-5)
+    assert set(out.pairs) == {"ann ~ bob", "ann ~ tool", "bob ~ tool"}
+    assert out.raters["tool"].largest_disagreements[0].item == "d"
+    assert RatingsAgreement.model_validate_json(out.model_dump_json()) == out

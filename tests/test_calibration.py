@@ -23,7 +23,7 @@ from grader.calibration.run import featurize_dataset, official_splits
 from grader.calibration.store import fit_calibration, load_calibration, save_calibration
 from grader.inputs.datasets import read_dataset, read_ratings
 from grader.errors import GraderError
-from grader.models import CalibrationConfig, FittedEstimator, Scale
+from grader.models import CalibrationConfig, CalibrationSummary, FittedEstimator, Scale
 from grader.pipeline.grade import config_hash
 from grader.inputs.rubric import load_rubric, rubric_question_ids, short_answer_rubric
 
@@ -294,13 +294,14 @@ def test_predict_clips_to_the_unit_interval():
 
 def test_run_calibrate_summary_has_human_human_and_official_splits(short_dataset, toolkit):
     run = calibrate(short_dataset, tools=toolkit, folds=5, seed=0, group_by="none", bootstrap=20)
-    d = run.summary["dimensions"]["score"]
-    assert {"metrics", "intervals", "bands", "by_variant", "raters", "official_splits"} <= set(d)
-    assert "grader" in d["raters"]["raters"] and "prmse" in d["raters"]["raters"]["grader"]["metrics"]
-    assert "rater_1 ~ rater_2" in d["raters"]["pairs"]
+    d = run.summary.dimensions["score"]
+    assert d.raters is not None and d.official_splits and d.by_variant and d.bands
+    assert "grader" in d.raters.raters and "prmse" in d.raters.raters["grader"].metrics
+    assert "rater_1 ~ rater_2" in d.raters.pairs
     assert len(run.predictions) == len(short_dataset.answers)
-    assert list(run.predictions[0]) == ["answer_id", "question_id", "fold", "raw_score", "predicted", "human",
-                                        "dimension", "variant"]
+    assert list(run.predictions[0].model_dump()) == ["answer_id", "question_id", "fold", "raw_score", "predicted",
+                                                     "human", "dimension", "variant"]
+    assert CalibrationSummary.model_validate_json(run.summary.model_dump_json()) == run.summary
 
 
 def test_answer_folder_needs_questions_the_rubric_knows(toolkit, tiny_rubric, tmp_path):

@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import main
+from grader.models import AgreementReport, CalibrationSummary, to_json
 
 DATA = Path(__file__).parent / "data"
 
@@ -35,6 +36,35 @@ def test_calibrate_writes_predictions_agreement_and_model(calibrated):
     assert summary["cv"] == {"folds": 3, "seed": 0, "group_by": "none"}
     assert "qwk" in summary["dimensions"]["overall"]["metrics"]
     assert json.loads((calibrated / "cal.json").read_text())["kind"] == "answer-grader-calibration"
+
+
+RATER_KEYS = ["metrics", "intervals", "bands", "confusion", "largest_disagreements"]
+
+
+def test_calibrate_json_keeps_its_shape(calibrated):
+    """Key order, absent keys, nulls and numbers as the dict-based summary wrote them (ordinal answer folder)."""
+    assert (calibrated / "oof.csv").read_text().splitlines()[:2] == [
+        "answer_id,question_id,fold,raw_score,predicted,human,dimension,variant",
+        "cats_1,cats,2,1.0,2.5,4.0,building,reference+neighbours"]
+    text = (calibrated / "oof.agreement.json").read_text()
+    assert to_json(CalibrationSummary.model_validate_json(text)) == text
+    summary = json.loads(text)
+    assert list(summary) == ["dataset", "kind", "fingerprint", "answers", "questions", "questions_with_reference",
+                             "scale", "cv", "grader_version", "feature_version", "model", "config", "dimensions"]
+    assert summary["scale"] == {"min": 1.0, "max": 4.0, "type": "ordinal", "step": 1.0}
+    assert (summary["answers"], summary["questions"], summary["kind"]) == (12, 2, "answer_folder")
+    d = summary["dimensions"]["overall"]
+    assert list(d) == [*RATER_KEYS, "by_variant", "models_chosen", "raters"]  # no official splits
+    assert list(d["metrics"]) == ["n", "adjacent", "alpha_interval", "alpha_ordinal", "bias", "exact", "mae",
+                                  "pearson", "qwk", "qwk_by_question", "rmse", "smd", "spearman"]
+    assert d["metrics"]["n"] == 12.0 and d["metrics"]["qwk"] == -0.3636 and d["metrics"]["rmse"] == 1.4101
+    assert d["intervals"] == {"qwk": [-0.487, -0.0958], "pearson": [-0.8322, -0.0217], "rmse": [1.2319, 1.584]}
+    assert d["models_chosen"] == {"reference+neighbours": {"constant": 3}}
+    assert list(d["raters"]) == ["items", "raters", "pairs", "human_alpha"]
+    ann = d["raters"]["raters"]["ann"]
+    assert list(ann) == [*RATER_KEYS, "kind", "reference"] and "prmse" not in ann["metrics"]
+    assert ann["intervals"] == {"qwk": [None, None], "pearson": [None, None], "rmse": [None, None]}  # no bootstrap
+    assert list(d["raters"]["raters"]["grader"]["metrics"])[-1] == "prmse"
 
 
 def test_calibrate_prints_the_table(tmp_path):
@@ -112,6 +142,53 @@ def test_agree_table_json_html_and_gate(tmp_path):
     assert res.exit_code == 1 and "FAIL overall: grader qwk" in res.stdout
     res = _run("agree", path, "--machine", "grader", "--out", tmp_path / "o", "--fail-under", "rmse=5")
     assert res.exit_code == 0
+
+
+AGREE_STDOUT = """\
+{path}: scale 1-4 ordinal; machines: grader
+
+[overall] 8 items; human alpha interval 0.843, ordinal 0.859
+        n                qwk            pearson  spearman               rmse    mae  exact    adj  α int  α ord  prmse    bias     smd
+ann     8  0.833 [0.45,0.94]  0.845 [0.53,0.96]     0.861  0.612 [0.35,0.87]  0.375  0.625  1.000  0.843  0.859      –  -0.125  -0.118
+bob     8  0.833 [0.45,0.94]  0.845 [0.53,0.96]     0.861  0.612 [0.35,0.87]  0.375  0.625  1.000  0.843  0.859      –   0.125   0.105
+grader  8  0.778 [0.45,0.92]  0.832 [0.47,0.98]     0.814  0.586 [0.26,0.83]  0.438  0.500  1.000  0.841  0.785  0.769  -0.062  -0.058
+pairs: ann ~ bob qwk 0.833 r 0.845; ann ~ grader qwk 0.889 r 0.894; bob ~ grader qwk 0.688 r 0.693
+"""  # noqa: E501
+
+
+def test_agree_json_and_text_keep_their_shape_and_values(tmp_path):
+    """Key order, absent keys, nulls and numbers as the dict-based report wrote them."""
+    path = _ratings(tmp_path, RATINGS)
+    res = _run("agree", path, "--machine", "grader", "--out", tmp_path / "o", "--bootstrap", 50)
+    assert res.exit_code == 0 and res.stdout == AGREE_STDOUT.format(path=path)
+    text = (tmp_path / "o" / "agreement.json").read_text()
+    assert to_json(AgreementReport.model_validate_json(text)) == text
+    report = json.loads(text)
+    assert list(report) == ["source", "scale", "machines", "dimensions", "failures"] and report["failures"] == []
+    d = report["dimensions"]["overall"]
+    assert list(d) == ["items", "raters", "pairs", "human_alpha"]
+    assert d["human_alpha"] == {"interval": 0.8432, "ordinal": 0.8585}
+    assert d["pairs"]["ann ~ grader"] == {"n": 8.0, "qwk": 0.8889, "pearson": 0.8944, "exact": 0.75, "adjacent": 1.0}
+    g = d["raters"]["grader"]
+    assert list(g) == [*RATER_KEYS, "kind", "reference"]
+    assert list(g["metrics"].items()) == [
+        ("n", 8.0), ("adjacent", 1.0), ("alpha_interval", 0.8412), ("alpha_ordinal", 0.7848), ("bias", -0.0625),
+        ("exact", 0.5), ("mae", 0.4375), ("pearson", 0.8324), ("qwk", 0.7778), ("rmse", 0.5863), ("smd", -0.0577),
+        ("spearman", 0.8143), ("prmse", 0.7686)]
+    assert g["intervals"] == {"qwk": [0.4476, 0.9216], "pearson": [0.4713, 0.9849], "rmse": [0.2626, 0.8292]}
+    assert g["bands"][2] == {"band": "high", "n": 4, "mae": 0.5, "bias": -0.25, "exact": 0.5}
+    assert g["confusion"] == {"labels": [1.0, 2.0, 3.0, 4.0],
+                              "rows_human_columns_rater": [[1, 0, 0, 0], [1, 1, 1, 0], [0, 0, 1, 0], [0, 0, 2, 1]]}
+    assert g["largest_disagreements"][:2] == [{"item": "<script>i1", "human": 2.0, "rater": 3.0},
+                                              {"item": "<script>i7", "human": 4.0, "rater": 3.0}]
+    assert (g["kind"], g["reference"]) == ("machine", "human consensus")
+    # a constant rater: undefined metrics are null, never dropped and never NaN
+    path = _ratings(tmp_path, RATINGS + [(f"<script>i{i}", "cat", "overall", 2) for i in range(8)])
+    res = _run("agree", path, "--machine", "grader", "--out", tmp_path / "c", "--bootstrap", 50)
+    assert res.exit_code == 0 and "cat     8  0.000 [0.00,0.00]                  –         –  1.159" in res.stdout
+    cat = json.loads((tmp_path / "c" / "agreement.json").read_text())["dimensions"]["overall"]["raters"]["cat"]
+    assert cat["metrics"]["pearson"] is None and cat["metrics"]["spearman"] is None
+    assert cat["intervals"]["pearson"] == [None, None] and cat["intervals"]["qwk"] == [0.0, 0.0]
 
 
 def test_agree_usage_errors_exit_2(tmp_path):

@@ -11,6 +11,10 @@ warns with `UndefinedMetricWarning`; it never becomes a plausible 0.0.
 Ordinal and binary scales: kappa, exact and adjacent agreement and ordinal alpha compare grades rounded to
 the scale's grid (`Scale.step` from `Scale.min`), as a rater would have to give them; correlations, errors
 and bias use the unrounded values. On a continuous scale the grid-based metrics are not computed.
+
+The metric functions return floats (`compare`: a dict of them); the summaries (`score_bands`, `confusion`,
+`rater_summary`, `ratings_agreement`) return the models of `grader.models.agreement`, whose values are rounded to
+4 decimals and None where undefined, as written to JSON.
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ from typing import Literal
 
 import numpy as np
 
-from grader.models import Scale
+from grader.models import (
+    Band, Confusion, Disagreement, HumanAlpha, RaterAgreement, RaterSummary, RatingsAgreement, Scale,
+)
 from grader.registry import Registry
 
 
@@ -326,7 +332,7 @@ def bootstrap_interval(metric: str, human, predicted, *, scale: Scale, n_boot: i
     return float(lo), float(hi)
 
 
-def score_bands(human, predicted, *, scale: Scale) -> list[dict[str, float | str]]:
+def score_bands(human, predicted, *, scale: Scale) -> list[Band]:
     """Agreement per third of the scale (by the human grade): low, middle, high answers."""
     h, p = _pair(human, predicted)
     width = (scale.max - scale.min) / 3
@@ -334,16 +340,16 @@ def score_bands(human, predicted, *, scale: Scale) -> list[dict[str, float | str
     out = []
     for i, name in enumerate(("low", "middle", "high")):
         m = band == i
-        row: dict[str, float | str] = {"band": name, "n": int(m.sum())}
-        if m.any():
-            row |= {"mae": mae_error(h[m], p[m]), "bias": mean_bias(h[m], p[m])}
-            if scale.discrete:
-                row["exact"] = exact_agreement_score(h[m], p[m], scale=scale)
-        out.append(row)
+        if not m.any():
+            out.append(Band(band=name, n=0))
+            continue
+        exact = exact_agreement_score(h[m], p[m], scale=scale) if scale.discrete else None
+        out.append(Band(band=name, n=int(m.sum()), mae=mae_error(h[m], p[m]), bias=mean_bias(h[m], p[m]),
+                        exact=exact))
     return out
 
 
-def confusion(human, predicted, *, scale: Scale) -> dict[str, object]:
+def confusion(human, predicted, *, scale: Scale) -> Confusion:
     """Counts of (human grade, rater grade) on the scale's grid (scikit-learn confusion_matrix)."""
     from sklearn.metrics import confusion_matrix
 
@@ -351,7 +357,7 @@ def confusion(human, predicted, *, scale: Scale) -> dict[str, object]:
     n = int(round((scale.max - scale.min) / scale.step)) + 1
     labels = [float(scale.min + i * scale.step) for i in range(n)]
     m = confusion_matrix(to_grid(h, scale), to_grid(p, scale), labels=list(range(n)))
-    return {"labels": labels, "rows_human_columns_rater": m.tolist()}
+    return Confusion(labels=labels, rows_human_columns_rater=m.tolist())
 
 
 def classification_scores(human, predicted, *, scale: Scale) -> dict[str, float]:
@@ -368,26 +374,26 @@ def classification_scores(human, predicted, *, scale: Scale) -> dict[str, float]
 
 
 def rater_summary(human, predicted, *, scale: Scale, groups: Sequence | None = None, ids: Sequence | None = None,
-                  n_boot: int = 1000, seed: int = 0, worst: int = 10) -> dict[str, object]:
+                  n_boot: int = 1000, seed: int = 0, worst: int = 10) -> RaterSummary:
     """One rater against the human reference: every metric, bootstrap intervals, score bands, the confusion
     matrix (ordinal/binary scales) and the largest disagreements (with their items when `ids` is given)."""
     h, p = _pair(human, predicted)
-    out: dict[str, object] = {"metrics": compare(h, p, scale=scale, groups=groups)}
-    out["intervals"] = {m: list(bootstrap_interval(m, h, p, scale=scale, n_boot=n_boot, seed=seed))
-                        for m in BOOTSTRAPPED if not (METRICS.get(m).discrete_only and not scale.discrete)}
-    out["bands"] = score_bands(h, p, scale=scale)
-    if scale.discrete:
-        out["confusion"] = confusion(h, p, scale=scale)
+    worst_rows = None
     if ids is not None and worst:
         gap = np.abs(p - h)
         order = sorted(range(len(h)), key=lambda i: (-gap[i], str(ids[i])))[:worst]
-        out["largest_disagreements"] = [{"item": str(ids[i]), "human": float(h[i]), "rater": float(p[i])}
-                                        for i in order if gap[i] > 0]
-    return out
+        worst_rows = [Disagreement(item=str(ids[i]), human=h[i], rater=p[i]) for i in order if gap[i] > 0]
+    return RaterSummary(
+        metrics=compare(h, p, scale=scale, groups=groups),
+        intervals={m: bootstrap_interval(m, h, p, scale=scale, n_boot=n_boot, seed=seed)
+                   for m in BOOTSTRAPPED if not (METRICS.get(m).discrete_only and not scale.discrete)},
+        bands=score_bands(h, p, scale=scale),
+        confusion=confusion(h, p, scale=scale) if scale.discrete else None,
+        largest_disagreements=worst_rows)
 
 
 def ratings_agreement(items: Sequence[str], raters: Sequence[str], grades: np.ndarray, *, scale: Scale,
-                      machines: Sequence[str] = (), n_boot: int = 1000, seed: int = 0) -> dict[str, object]:
+                      machines: Sequence[str] = (), n_boot: int = 1000, seed: int = 0) -> RatingsAgreement:
     """Agreement for one dimension from an items x raters matrix (NaN = not rated).
 
     The human consensus is the mean of the human raters (every rater not in `machines`); a human is compared
@@ -396,11 +402,12 @@ def ratings_agreement(items: Sequence[str], raters: Sequence[str], grades: np.nd
     """
     g = np.asarray(grades, dtype=np.float64)
     humans = [i for i, r in enumerate(raters) if r not in machines]
-    out: dict[str, object] = {"items": len(items), "raters": {}, "pairs": {}}
+    entries: dict[str, RaterAgreement] = {}
+    pairs: dict[str, dict[str, float]] = {}
+    alpha = None
     if len(humans) >= 2:
-        out["human_alpha"] = {"interval": _quiet(krippendorff_alpha_score, g[:, humans].T, level="interval"),
-                              "ordinal": _quiet(krippendorff_alpha_score, g[:, humans].T, level="ordinal",
-                                                scale=scale)}
+        alpha = HumanAlpha(interval=_quiet(krippendorff_alpha_score, g[:, humans].T, level="interval"),
+                           ordinal=_quiet(krippendorff_alpha_score, g[:, humans].T, level="ordinal", scale=scale))
     for j, rater in enumerate(raters):
         others = [i for i in humans if i != j]
         if not others:
@@ -411,21 +418,21 @@ def ratings_agreement(items: Sequence[str], raters: Sequence[str], grades: np.nd
         m = ~np.isnan(consensus) & ~np.isnan(g[:, j])
         if m.sum() < 2:
             continue
-        entry = rater_summary(consensus[m], g[m, j], scale=scale, ids=[items[i] for i in np.flatnonzero(m)],
-                              n_boot=n_boot, seed=seed)
-        entry["kind"] = "machine" if rater in machines else "human"
-        entry["reference"] = "human consensus" if rater in machines else "consensus of the other humans"
-        if rater in machines and len(humans) >= 2:
-            entry["metrics"]["prmse"] = _quiet(prmse_score, g[m, j], g[np.ix_(m, humans)])
-        out["raters"][rater] = entry
+        fields = dict(rater_summary(consensus[m], g[m, j], scale=scale, ids=[items[i] for i in np.flatnonzero(m)],
+                                    n_boot=n_boot, seed=seed))
+        machine = rater in machines
+        if machine and len(humans) >= 2:
+            fields["metrics"] = {**fields["metrics"], "prmse": _quiet(prmse_score, g[m, j], g[np.ix_(m, humans)])}
+        entries[rater] = RaterAgreement(**fields, kind="machine" if machine else "human",
+                                        reference="human consensus" if machine else "consensus of the other humans")
     for a in range(len(raters)):
         for b in range(a + 1, len(raters)):
             m = ~np.isnan(g[:, a]) & ~np.isnan(g[:, b])
             if m.sum() >= 2:
                 c = compare(g[m, a], g[m, b], scale=scale)
-                out["pairs"][f"{raters[a]} ~ {raters[b]}"] = {k: c[k] for k in
-                                                              ("n", "qwk", "pearson", "exact", "adjacent") if k in c}
-    return out
+                pairs[f"{raters[a]} ~ {raters[b]}"] = {k: c[k] for k in ("n", "qwk", "pearson", "exact", "adjacent")
+                                                       if k in c}
+    return RatingsAgreement(items=len(items), raters=entries, pairs=pairs, human_alpha=alpha)
 
 
 def _quiet(fn: Callable[..., float], *args, **kwargs) -> float:
@@ -433,16 +440,3 @@ def _quiet(fn: Callable[..., float], *args, **kwargs) -> float:
         warnings.simplefilter("ignore", UndefinedMetricWarning)
         return fn(*args, **kwargs)
 
-
-def jsonable(value):
-    """Floats rounded to 4 decimals, NaN/inf as null, numpy scalars as Python numbers (stable JSON)."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        v = float(value)
-        return round(v, 4) + 0.0 if math.isfinite(v) else None
-    return value

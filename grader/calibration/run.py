@@ -16,7 +16,10 @@ from grader.calibration.table import FeatureTable, build_table, to_scale
 from grader.agreement.metrics import classification_scores, compare, rater_summary, ratings_agreement
 from grader.errors import GraderError
 from grader.inputs.rubric import default_rubric_path, load_rubric, short_answer_rubric
-from grader.models import Calibration, CalibrationConfig, Dataset, Rubric
+from grader.models import (
+    Calibration, CalibrationConfig, CalibrationSummary, CrossValidation, Dataset, DimensionCalibration,
+    PredictionRow, Rubric,
+)
 from grader.pipeline.grade import Toolkit, featurize_answers
 
 
@@ -66,10 +69,11 @@ def official_splits(table: FeatureTable, dimension: str, *, seed: int, cfg: Cali
 
 @dataclass
 class CalibrateRun:
-    """What `grader calibrate` produces: out-of-fold prediction rows, the agreement summary, the model."""
+    """What `grader calibrate` produces: out-of-fold prediction rows, the agreement summary (as written to
+    <stem>.agreement.json), the model."""
 
-    predictions: list[dict[str, object]]
-    summary: dict[str, object]
+    predictions: list[PredictionRow]
+    summary: CalibrationSummary
     calibration: Calibration | None
 
 
@@ -88,8 +92,8 @@ def run_calibrate(dataset: Dataset, table: FeatureTable, *, rubric: Rubric, buil
     scale = dataset.scale
     ids = [a.id for a in dataset.answers]
     qids = [a.question_id or table.questions[i] for i, a in enumerate(dataset.answers)]
-    rows: list[dict[str, object]] = []
-    dims: dict[str, object] = {}
+    rows: list[PredictionRow] = []
+    dims: dict[str, DimensionCalibration] = {}
     for dim in dataset.dimensions:
         cv = cross_validate(table, dim, folds=folds, seed=seed, group_by=group_by, cfg=cfg)
         human = to_scale(table.grades[dim], scale)
@@ -97,37 +101,35 @@ def run_calibrate(dataset: Dataset, table: FeatureTable, *, rubric: Rubric, buil
         raw = table.raw(dim)
         m = ~np.isnan(human)
         for i in np.flatnonzero(m):
-            rows.append({"answer_id": ids[i], "question_id": qids[i], "fold": int(cv.fold[i]),
-                         "raw_score": None if np.isnan(raw[i]) else round(float(raw[i]), 4),
-                         "predicted": round(float(pred[i]), 4), "human": round(float(human[i]), 4),
-                         "dimension": dim, "variant": cv.variant[i]})
+            rows.append(PredictionRow(answer_id=ids[i], question_id=qids[i], fold=int(cv.fold[i]),
+                                      raw_score=None if np.isnan(raw[i]) else round(float(raw[i]), 4),
+                                      predicted=round(float(pred[i]), 4), human=round(float(human[i]), 4),
+                                      dimension=dim, variant=cv.variant[i]))
         idx = np.flatnonzero(m)
-        entry = rater_summary(human[idx], pred[idx], scale=scale, groups=[qids[i] for i in idx],
-                              ids=[ids[i] for i in idx], n_boot=n_boot, seed=seed)
+        oof = rater_summary(human[idx], pred[idx], scale=scale, groups=[qids[i] for i in idx],
+                            ids=[ids[i] for i in idx], n_boot=n_boot, seed=seed)
         variants = np.asarray(cv.variant)
-        entry["by_variant"] = {v: compare(human[idx][variants[idx] == v], pred[idx][variants[idx] == v], scale=scale)
-                               for v in VARIANTS if (variants[idx] == v).sum() >= 2}
-        entry["models_chosen"] = {v: dict(sorted(_count(k).items())) for v, k in cv.chosen.items()}
+        by_variant = {v: compare(human[idx][variants[idx] == v], pred[idx][variants[idx] == v], scale=scale)
+                      for v in VARIANTS if (variants[idx] == v).sum() >= 2}
+        agreement = None
         raters = sorted({r for a in dataset.answers for r in a.ratings.get(dim, {})})
         if len(raters) >= 2:
             matrix = np.array([[dataset.answers[i].ratings.get(dim, {}).get(r, np.nan) for r in raters]
                                + [pred[i]] for i in idx])
-            entry["raters"] = ratings_agreement([ids[i] for i in idx], raters + ["grader"], matrix, scale=scale,
-                                                machines=["grader"], n_boot=0, seed=seed)
-        splits = official_splits(table, dim, seed=seed, cfg=cfg)
-        if splits:
-            entry["official_splits"] = {
-                s: {**compare(human[r], to_scale(p, scale), scale=scale),
-                    **classification_scores(human[r], to_scale(p, scale), scale=scale)}
-                for s, (r, p, _) in splits.items()}
-        dims[dim] = entry
-    summary = {
-        "dataset": dataset.name, "kind": dataset.kind, "fingerprint": dataset.fingerprint,
-        "answers": len(dataset.answers), "questions": len(set(table.groups)),
-        "questions_with_reference": len(rubric.questions), "scale": scale.model_dump(),
-        "cv": {"folds": folds, "seed": seed, "group_by": group_by}, "grader_version": __version__,
-        "feature_version": FEATURE_VERSION, "model": model,
-        "config": cfg.model_dump(mode="json"), "dimensions": dims}
+            agreement = ratings_agreement([ids[i] for i in idx], raters + ["grader"], matrix, scale=scale,
+                                          machines=["grader"], n_boot=0, seed=seed)
+        splits = {s: {**compare(human[r], to_scale(p, scale), scale=scale),
+                      **classification_scores(human[r], to_scale(p, scale), scale=scale)}
+                  for s, (r, p, _) in official_splits(table, dim, seed=seed, cfg=cfg).items()}
+        dims[dim] = DimensionCalibration(
+            **dict(oof), by_variant=by_variant,
+            models_chosen={v: dict(sorted(_count(k).items())) for v, k in cv.chosen.items()},
+            raters=agreement, official_splits=splits or None)
+    summary = CalibrationSummary(
+        dataset=dataset.name, kind=dataset.kind, fingerprint=dataset.fingerprint, answers=len(dataset.answers),
+        questions=len(set(table.groups)), questions_with_reference=len(rubric.questions), scale=scale,
+        cv=CrossValidation(folds=folds, seed=seed, group_by=group_by), grader_version=__version__,
+        feature_version=FEATURE_VERSION, model=model, config=cfg, dimensions=dims)
     cal = None
     if fit_model:
         cal = fit_calibration(table, dataset, rubric=rubric, built_rubric=built_rubric, config_hash=config_hash,

@@ -1,6 +1,7 @@
 """Every pydantic model of the grader, one module per concern: `base` (shared types), `rubric` (validated once),
 `answer` (the run configuration and what the pipeline's stages hand each other), `report` (the JSON contract,
-`schema_version`), `dataset` (human-graded data), `calibration` (the calibration file).
+`schema_version`), `dataset` (human-graded data), `calibration` (the calibration file), `agreement` (agreement
+results and calibration summaries).
 
 Models are frozen and reject unknown fields, so a typo in a rubric fails at load time with its field path.
 Import them from here (`from grader.models import Report`); modules inside this package import each other
@@ -26,4 +27,7 @@ from grader.models.dataset import (  # noqa: F401
 )
 from grader.models.calibration import (  # noqa: F401
     CalibrationConfig, FittedEstimator, DimensionModel, NeighbourSet, Calibration,
+)
+from grader.models.agreement import (  # noqa: F401
+    MetricValue, Rounded, MetricValues, Interval, ReportScale, round4, to_json, Band, Confusion, Disagreement, RaterSummary, RaterAgreement, HumanAlpha, RatingsAgreement, AgreementReport, DimensionCalibration, CrossValidation, CalibrationSummary, PredictionRow,
 )
