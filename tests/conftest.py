@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import pytest
 
+from grader.calibration.run import featurize_dataset
+from grader.calibration.store import fit_calibration
 from grader.embedding.hashing import HashingEmbedder
+from grader.inputs.datasets import read_dataset
 from grader.models import Rubric, RunConfig
-from grader.pipeline.grade import Toolkit
+from grader.pipeline.grade import Toolkit, config_hash
 from grader.inputs.rubric import load_rubric
 from grader.run.toolkit import load_sentencizer
 
-from helpers import DATA, DEFAULT_RUBRIC, write_files
+from helpers import CALIBRATION_CONFIG as CFG, DATA, DEFAULT_RUBRIC, FOLDER, SHORT, write_files
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -84,3 +87,22 @@ def grade_files(tmp_path, toolkit, tiny_rubric):
         return grade_paths([str(tmp_path / "in")], rubric or tiny_rubric, config or RunConfig(), toolkit)
 
     return _grade
+
+
+@pytest.fixture(scope="session")
+def short_dataset():
+    return read_dataset(SHORT)
+
+
+@pytest.fixture
+def featurized(short_dataset, toolkit):
+    return featurize_dataset(short_dataset, None, toolkit, CFG)
+
+
+@pytest.fixture
+def folder_calibration(toolkit, tiny_rubric):
+    ds = read_dataset(FOLDER)
+    table, rubric, built = featurize_dataset(ds, tiny_rubric, toolkit, CFG)
+    return fit_calibration(table, ds, rubric=rubric, built_rubric=built,
+                           config_hash=config_hash(rubric, toolkit.embedder, rubric.default_time_plan),
+                           model_fingerprint=toolkit.embedder.fingerprint, seed=0, group_by="none", cfg=CFG)

@@ -12,6 +12,8 @@ from pathlib import Path
 import yaml
 from hypothesis import strategies as st
 
+from grader.models import CalibrationConfig
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 TINY = DATA / "tiny_rubric.yaml"
@@ -193,3 +195,9 @@ _PIECES = st.sampled_from(["---\n", "question: cats\n", "question: [\n", "## Mod
                            "]}", "Interviewer: ", "Candidate: ", "[00:01] ", "```\n", "<!-- ", " -->", "\r\n", "\n",
                            "é", "\u202e", "\x0c", "\t", "* ", "1. ", "<v A>", "</v>", " ", "."])
 ANSWER_TEXTS = st.lists(_PIECES, max_size=40).map("".join)
+
+
+# calibration data we wrote: a short-answer dataset and an answer folder (tests/data)
+SHORT = DATA / "short_answer"
+FOLDER = DATA / "answer_folder"
+CALIBRATION_CONFIG = CalibrationConfig()

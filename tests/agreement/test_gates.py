@@ -8,6 +8,7 @@ from click.testing import CliRunner
 
 from grader.agreement.gates import failed_gates, parse_gates
 from grader.agreement.metrics import METRICS
+import grader.api
 from grader.cli import main
 from grader.errors import GraderError
 
@@ -44,13 +45,13 @@ def test_agree_fails_a_bias_gate_whichever_way_the_machine_leans(tmp_path, shift
         assert "tool bias" in result.output and "further from 0 than 0.1" in result.output
 
 
-def test_gates_parse_and_report_one_line_each():
-    gates = parse_gates(["qwk=0.7", " bias = 0.2"])
-    assert [(g.metric.name, g.limit) for g in gates] == [("qwk", 0.7), ("bias", 0.2)]
-    report = {"dimensions": {"overall": {"raters": {
-        "tool": {"metrics": {"qwk": 0.5, "bias": -0.3}}, "h1": {"metrics": {"qwk": 0.1, "bias": 0.0}}}}}}
-    assert failed_gates(report, gates, ["tool"]) == ["overall: tool qwk 0.5000 under 0.7",
-                                                     "overall: tool bias -0.3000 further from 0 than 0.2"]
+def test_gates_parse_and_report_one_line_each(tmp_path):
+    gates = parse_gates(["qwk=0.99", " bias = 0.2"])
+    assert [(g.metric.name, g.limit) for g in gates] == [("qwk", 0.99), ("bias", 0.2)]
+    result = grader.api.agree(_ratings(tmp_path, -1), machines=["tool"], fail_under=gates, bootstrap=0)
+    assert [f.split(" ", 2)[:2] for f in result.failures] == [["overall:", "tool"]] * 2
+    assert result.failures[1] == "overall: tool bias -1.0000 further from 0 than 0.2"
+    assert failed_gates(result.report.dimensions, gates[1:], ["h1"]) == []  # the humans agree: no bias
     with pytest.raises(GraderError, match="expected METRIC=NUMBER"):
         parse_gates(["qwk"])
     with pytest.raises(GraderError, match="unknown agreement metric 'kappa'"):

@@ -14,6 +14,10 @@ from grader.models import STAGE_IDS
 from helpers import ROOT, default_rubric_data, tiny_rubric_data, write_rubric
 
 
+from grader.inputs.rubric import rubric_question_ids, short_answer_rubric
+
+
+
 def test_default_rubric_is_valid_and_complete(default_rubric):
     assert default_rubric.stage_ids == list(STAGE_IDS)
     assert [q.id for q in default_rubric.questions] == [f"q{i:02d}" for i in range(1, 11)]
@@ -93,3 +97,21 @@ def test_rubric_check_on_any_yaml_reports_problems_and_never_raises(tmp_path_fac
     p.write_text(text)
     problems = rubric_problems(p)
     assert problems and all("\n" not in x for x in problems)
+
+
+def test_generic_rubric_one_stage_one_dimension_key_points_from_the_reference(short_dataset, nlp):
+    rubric, qmap = short_answer_rubric(short_dataset.questions, nlp)
+    assert [s.id for s in rubric.stages] == ["answer"] and [d.id for d in rubric.dimensions] == ["score"]
+    assert qmap == {"Q.1": "q_1", "q2": "q2", "Q 3": "q_3", "4": "4"}
+    assert [q.id for q in rubric.questions] == ["q_1", "q2", "q_3"]  # "4" has no reference answer
+    points = [kp.text for _, kp in rubric.question("q_1").all_key_points()]
+    assert points == ["The switch closes the circuit", "current flows through the bulb"]  # split at ';'
+    assert len(rubric.question("q_3").all_key_points()) == 2  # one per line
+
+
+def test_rubric_question_ids_are_unique_identifiers():
+    assert rubric_question_ids(["A.1", "a_1", "A-1", ""]) == {"A.1": "a_1", "a_1": "a_1_2", "A-1": "a_1_3", "": "q"}
+
+
+def test_default_rubric_loads_for_folders(default_rubric):
+    assert load_rubric(ROOT / "rubrics" / "short_answer.yaml").questions == []
