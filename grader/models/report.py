@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from grader.models.base import QuestionSource, SectionMethod, Frozen, SCHEMA_VERSION, Unit
 
@@ -21,6 +21,9 @@ class AnswerInfo(Frozen):
     question_guess: str | None = None
     format: str = "markdown"
     words: int
+    language: str = Field(default="en", description="ISO 639-1 code of the dominant language")
+    english_share: Unit = Field(default=1.0, description="English share of the letters (a CJK character counts as "
+                                "the rubric's language.cjk_weight letters)")
 
 
 class Overall(Frozen):
@@ -90,7 +93,7 @@ class MistakeHit(Frozen):
 
     id: str
     evidence: str
-    source: Literal["mistake", "penalty", "gaming"] = "mistake"
+    source: Literal["mistake", "penalty", "gaming", "language"] = "mistake"
     deduction: Unit = 0.0
     dimensions: list[str] = []
     advice: str = ""

@@ -245,6 +245,15 @@ class DetectionConfig(Frozen):
     gaming: dict[GamingId, GamingFlag]
 
 
+class LanguageConfig(Frozen):
+    """When an answer counts as not English (grader.pipeline.language)."""
+
+    min_english_share: Unit = Field(default=0.8, description="under this English share: the not_english flag")
+    min_function_words: Unit = Field(default=0.15, description="Latin text with fewer English function words "
+                                     "than this share is identified line by line (it may be French, German...)")
+    cjk_weight: Positive = Field(default=3.0, description="letters a Chinese, Japanese or Korean character counts as")
+
+
 class Anchor(Frozen):
     detectors: list[str] = []
     stages: list[str] = []
@@ -292,6 +301,7 @@ class Rubric(Frozen):
     detection: DetectionConfig | None = None
     detectors: list[DetectorSpec] = []
     mistakes: list[MistakeSpec] = []
+    language: LanguageConfig = LanguageConfig()
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> Rubric:

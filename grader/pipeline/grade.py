@@ -32,6 +32,7 @@ from grader.models import (
 from grader.pipeline.coverage import compute_coverage
 from grader.pipeline.detect import CompiledDetectors, Mention, compile_detectors, find_mentions, lemma_sentences
 from grader.pipeline.detectors import LemmaSentence
+from grader.pipeline.language import identify, language_flag
 from grader.pipeline.mistakes import find_mistakes
 from grader.pipeline.question import choose_question, question_texts, requested_question
 from grader.pipeline.scoring import relevant_concepts, score_dimensions
@@ -67,6 +68,8 @@ class Assessment:
     flags: list[MistakeHit]
     dimensions: dict[str, float]
     overall: float
+    language: str = "en"
+    english_share: float = 1.0
 
 
 def config_hash(rubric: Rubric, embedder: Embedder, plan: str) -> str:
@@ -221,7 +224,8 @@ def assess(sa: SectionedAnswer, rubric: Rubric, table: EmbeddingTable, requested
     flags = find_mistakes(sa, question, rubric, hits, coverage, _first_hits(mentions, quality)) + gaming
     concepts = {c: credit.get(c, 0.0) for c in relevant_concepts(question)} if rubric.detectors else None
     dims, overall = score_dimensions(coverage, rubric, concepts=concepts, flags=flags)
-    return Assessment(sa, choice, question, coverage, hits, flags, dims, overall)
+    language, share = identify(sa.answer.text, rubric.language)
+    return Assessment(sa, choice, question, coverage, hits, flags, dims, overall, language, share)
 
 
 def build_report(a: Assessment, rubric: Rubric, embedder: Embedder, chash: str, plan: str) -> Report:
@@ -234,15 +238,22 @@ def build_report(a: Assessment, rubric: Rubric, embedder: Embedder, chash: str, 
         answer=AnswerInfo(path=sa.answer.path, question_id=a.question.id, question_source=choice.source,
                           question_margin=_r(choice.margin), question_similarity=_r(choice.similarity),
                           question_guess=choice.guess, format=sa.answer.format,
-                          words=len(sa.answer.text.split())),
+                          words=len(sa.answer.text.split()), language=a.language,
+                          english_share=_r(a.english_share)),
         overall=Overall(score=_r(a.overall)),
         dimensions={d.id: DimensionScore(score=_r(a.dimensions[d.id]), evidence=_evidence(a.coverage, d.stages))
                     for d in rubric.dimensions},
         sections=_sections(sa, a.coverage, rubric),
         detectors=[h.model_copy(update={"credit": _r(h.credit)}) for h in a.hits],
         time_allocation=allocate_time(sa, rubric, plan),
-        mistakes=[f.model_copy(update={"deduction": _r(f.deduction)}) for f in a.flags],
+        mistakes=[f.model_copy(update={"deduction": _r(f.deduction)}) for f in a.flags] + _language_flags(a, rubric),
     )
+
+
+def _language_flags(a: Assessment, rubric: Rubric) -> list[MistakeHit]:
+    """The `not_english` flag, after scoring (it deducts nothing: it says the scores cannot be trusted)."""
+    flag = language_flag(a.language, a.english_share, rubric.language)
+    return [flag] if flag else []
 
 
 def _first_hits(mentions: Sequence[Sequence[Mention]], quality: Sequence[Any]) -> dict[str, int]:

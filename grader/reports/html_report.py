@@ -58,6 +58,7 @@ table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .flags li{color:#8a4b00}
+.warn{background:#fff4e0;border-left:4px solid var(--mid);padding:8px 12px;margin:10px 0}
 .stage{border:1px solid var(--line);border-radius:8px;padding:12px 14px;margin:10px 0}
 .stage header{display:flex;justify-content:space-between;gap:12px;align-items:baseline}
 .stage .meter{margin:8px 0}
@@ -164,6 +165,16 @@ def _field(key: str, value: object) -> str:
                         none='<span class="muted">—</span>')
 
 
+def _language_warning(r: Report) -> list[str]:
+    """A warning banner when the answer is mostly not English (its scores are unreliable)."""
+    if not any(m.id == "not_english" for m in r.mistakes):
+        return []
+    a = r.answer
+    return [f'<p class="warn" role="alert"><strong>Scores unreliable:</strong> this answer is mostly not in English '
+            f'(language {e(a.language)}, English {a.english_share:.0%} of the text); the model and the detectors '
+            f'read English only.</p>']
+
+
 def render(r: Report) -> str:
     a, t = r.answer, r.time_allocation
     source = a.question_source.replace("_", " ") + (f", margin {a.question_margin:.3f}"
@@ -171,7 +182,9 @@ def render(r: Report) -> str:
     parts = [
         '<header>\n<p class="kicker">answer-grader report</p>',
         f"<h1>{_path(a.path)}</h1>",
-        f'<p class="meta">Question <strong>{e(a.question_id)}</strong> (from {e(source)}) · {a.words} words</p>',
+        f'<p class="meta">Question <strong>{e(a.question_id)}</strong> (from {e(source)}) · {a.words} words · '
+        f'language {e(a.language)} (English {a.english_share:.0%})</p>',
+        *_language_warning(r),
         "</header>",
         '<section class="overall" id="overall">',
         f'<div><div class="big" data-score="{r.overall.score:.4f}">{r.overall.score:.2f}</div>'

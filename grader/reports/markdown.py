@@ -23,12 +23,21 @@ def _bar(score: float, width: int = 20) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
+def _language_warning(r: Report) -> list[str]:
+    """A warning first thing in the report when the answer is mostly not English (its scores are unreliable)."""
+    if not any(m.id == "not_english" for m in r.mistakes):
+        return []
+    return [f"> **Scores unreliable:** this answer is mostly not in English (language `{r.answer.language}`, "
+            f"English {r.answer.english_share:.0%} of the text); the model and the detectors read English only.", ""]
+
+
 def render(r: Report) -> str:
     lines = [
         f"# Grading report: {esc(r.answer.path)}",
         "",
+        *_language_warning(r),
         _question_line(r),
-        f"- Words: {r.answer.words}",
+        f"- Words: {r.answer.words}; language: {r.answer.language} (English {r.answer.english_share:.0%})",
         f"- **Overall: {r.overall.score:.2f}**" + (f" (grade {r.overall.grade} on {r.overall.scale})"
                                                  if r.overall.grade is not None else ""),
         f"- Model: {esc(r.model)}; config {r.config_hash}; grader {r.grader_version}",
