@@ -40,7 +40,8 @@ def grade(paths: Sequence[str | Path], *, rubric: Rubric | str | Path | None = N
           partition_size: int = 200, client: Any = None,
           progress: Callable[[Sequence[Any]], Any] | None = None,
           on_partition_done: Callable[[int], None] | None = None) -> BatchResult:
-    """Grade every answer that `paths` name (files, folders, globs) and return the reports and the failures.
+    """Grade every answer that `paths` name (files, folders, globs) and return the reports, the failures and the
+    readers' warnings (a transcript's skipped blocks).
 
     `rubric`: a loaded rubric or a YAML path (default: the bundled ML system design rubric; a calibration built
     from a short-answer dataset brings its own). `config`: the run's options (question, time plan, cache folder,

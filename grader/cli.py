@@ -203,6 +203,8 @@ def _grade(paths, *, rubric_path, question, out_dir, formats, fail_under, dim_li
     finally:
         if bar is not None:
             bar.close()
+    for warning in result.warnings:  # what a reader skipped in a file it still graded
+        click.echo(f"grade: warning: {warning}", err=True)
     for failure in result.failures:  # before writing: an unwritable --out must not hide them
         _fail(failure.message)
     write_reports(result, formats, out_dir, config)

@@ -8,8 +8,8 @@ import pytest
 from grader import cli
 from grader.cli import KNOWN_BACKENDS, KNOWN_ENGINES, KNOWN_FORMATS, grade_command, main
 
-from helpers import (GOOD, GRADE, TINY, TINY_HASHING, invoke, invoke_grade, many_answers, spawn_grade,
-                     wait_until_grading, write_files)
+from helpers import (GOOD, GRADE, INTERVIEW_VTT, TINY, TINY_HASHING, invoke, invoke_grade, many_answers,
+                     spawn_grade, wait_until_grading, write_files)
 
 
 @pytest.fixture
@@ -45,6 +45,24 @@ def test_bad_input_exit_2_others_still_graded(tmp_path, run):
                       f"grade: error: {tmp_path}/missing.md: no such file or folder"]
     assert (tmp_path / "out" / "a.json").exists()
     assert "Traceback" not in res.output
+
+
+def test_malformed_transcript_blocks_are_warned_once_and_the_rest_graded(tmp_path, run):
+    files = {"talk.vtt": INTERVIEW_VTT.replace("\n2\n", "\nlost caption line\n\n2\n"),  # line 9: no timing
+             "call.srt": "1\n00:00:01,000 --> 00:00:03,500\nI ask how many photos arrive per day.\n\n"
+                         "broken entry\n\n2\n00:00:04,000 --> 00:00:09,000\nThen a CNN.\n",
+             "none.vtt": "WEBVTT\n\njust text\n"}
+    paths = write_files(tmp_path, files)
+    for _ in range(2):  # the second run serves the reports from the cache: the warnings still show, once
+        res = run(*paths)
+        assert res.exit_code == 2 and "Traceback" not in res.output
+        lines = res.stderr.splitlines()
+        assert [ln for ln in lines if ln.startswith("grade: ")] == [
+            f"grade: warning: {tmp_path}/call.srt:5: skipped an entry without a timing line",
+            f"grade: warning: {tmp_path}/talk.vtt:9: skipped a block without a timing line",
+            f"grade: error: {tmp_path}/none.vtt: line 3: cue without a timing line (start --> end); no valid cue"]
+        assert lines[-1].startswith("graded 2 answer(s), 1 not graded")
+        assert sorted(p.name for p in (tmp_path / "out").glob("*.json")) == ["call.json", "talk.json"]
 
 
 def test_usage_errors_exit_2_without_traceback(tmp_path, run):

@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from grader.errors import GraderError
-from grader.models import Answer, Segment
+from grader.models import Answer, InputWarning, Segment
 from grader.inputs.transcripts import parse_transcript, text_transcript
 
 ANSWER_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".vtt": "vtt", ".srt": "srt",
@@ -132,7 +132,8 @@ def display_name(path: str | Path) -> str:
 
 
 def read_answer(path: Path, *, max_bytes: int) -> Answer:
-    """Read one answer file into an `Answer` (front matter parsed, text decoded)."""
+    """Read one answer file into an `Answer` (front matter parsed, text decoded); a transcript's skipped blocks
+    are in `Answer.warnings`."""
     name = display_name(path)
     fmt = ANSWER_SUFFIXES.get(path.suffix.lower())
     if fmt is None:
@@ -152,8 +153,9 @@ def read_answer(path: Path, *, max_bytes: int) -> Answer:
     if not text.strip():
         raise GraderError("answer is empty", path=name)
     if fmt in TRANSCRIPT_FORMATS:
-        body, segments = parse_transcript(text, fmt, name)
-        return Answer(path=name, text=body, format=fmt, segments=segments)
+        warnings: list[InputWarning] = []
+        body, segments = parse_transcript(text, fmt, name, warnings)
+        return Answer(path=name, text=body, format=fmt, segments=segments, warnings=warnings)
     front, body = split_front_matter(text, name)
     if not body.strip():
         raise GraderError("answer has no text after front matter", path=name)

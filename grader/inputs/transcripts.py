@@ -5,8 +5,11 @@ text (one line per cue, a blank line between speaker turns) and records each cue
 character offsets, so sentences can be given times later. Speaker labels ("Interviewer:", "SPEAKER_01:",
 `<v Alice>`) are removed from the text and kept on the segment.
 
-A file that claims a format but breaks it raises `GraderError` naming the problem and where (cue number,
-line); a plain-text file that does not look like a transcript is left to the markdown path.
+As the formats' own parsers (and browsers) do, a WebVTT block or SubRip entry that is malformed (no timing
+line, a bad timestamp, a cue that ends before it starts, a SubRip number that is not a number) is skipped with
+an `InputWarning` naming its line, and the rest is read. A file with no valid cue, or that breaks the format as
+a whole, raises `GraderError` naming the problem and where (cue number, line); a plain-text file that does not
+look like a transcript is left to the markdown path.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import re
 from dataclasses import dataclass
 
 from grader.errors import GraderError
-from grader.models import Segment
+from grader.models import InputWarning, Segment
 
 _ARROW = re.compile(r"^\s*(\S+)\s+-->\s+(\S+)")
 _VTT_TIME = re.compile(r"^(?:(\d+):)?([0-5]?\d):([0-5]\d)\.(\d{3})$")
@@ -41,14 +44,31 @@ class Cue:
     text: str
 
 
-def parse_transcript(raw: str, fmt: str, name: str) -> tuple[str, list[Segment]]:
-    """`fmt` is `vtt`, `srt` or `whisper_json`: the answer text and its segments, or `GraderError`."""
+class _Malformed(Exception):
+    """A block the format's parser drops: `problem` words the error when no cue is left, `skipped` the warning."""
+
+    def __init__(self, line: int, problem: str, skipped: str) -> None:
+        super().__init__(problem)
+        self.line, self.problem, self.skipped = line, problem, skipped
+
+
+def parse_transcript(raw: str, fmt: str, name: str,
+                     warnings: list[InputWarning] | None = None) -> tuple[str, list[Segment]]:
+    """`fmt` is `vtt`, `srt` or `whisper_json`: the answer text and its segments, or `GraderError`. One warning
+    per skipped block is appended to `warnings` (when given)."""
     reader = {"vtt": _read_vtt, "srt": _read_srt, "whisper_json": _read_whisper}[fmt]
-    cues = reader(raw, name)
+    skipped: list[_Malformed] = []
+    cues = reader(raw, name, skipped)
+    if skipped and not cues:
+        first = skipped[0]
+        blocks = f" ({len(skipped)} malformed blocks)" if len(skipped) > 1 else ""
+        raise GraderError(f"line {first.line}: {first.problem}; no valid cue{blocks}", path=name)
     cues = _strip_labels(cues)
     cues = [c for c in cues if c.text]
     if not cues:
         raise GraderError("transcript has no spoken text", path=name)
+    if warnings is not None:
+        warnings.extend(InputWarning(path=name, line=m.line, message=m.skipped) for m in skipped)
     return assemble(cues)
 
 
@@ -133,7 +153,7 @@ def _blocks(raw: str) -> list[tuple[int, list[str]]]:
     return out
 
 
-def _read_vtt(raw: str, name: str) -> list[Cue]:
+def _read_vtt(raw: str, name: str, skipped: list[_Malformed]) -> list[Cue]:
     text = raw.lstrip("\ufeff")
     if not text.startswith("WEBVTT"):
         raise GraderError("not a WebVTT file: the first line must start with WEBVTT", path=name)
@@ -141,10 +161,15 @@ def _read_vtt(raw: str, name: str) -> list[Cue]:
     for first, lines in _blocks(text)[1:]:
         if lines[0].startswith(("NOTE", "STYLE", "REGION")):
             continue
-        timing = next((k for k, ln in enumerate(lines[:2]) if "-->" in ln), None)
-        if timing is None:
-            raise GraderError(f"line {first}: cue without a timing line (start --> end)", path=name)
-        start, end = _timing(lines[timing], _VTT_TIME, first + timing, name)
+        try:
+            timing = next((k for k, ln in enumerate(lines[:2]) if "-->" in ln), None)
+            if timing is None:
+                raise _Malformed(first, "cue without a timing line (start --> end)",
+                                 "skipped a block without a timing line")
+            start, end = _timing(lines[timing], _VTT_TIME, first + timing)
+        except _Malformed as m:
+            skipped.append(m)
+            continue
         body = "\n".join(lines[timing + 1:])
         voice = _VOICE.search(body)
         speaker = voice.group(1).strip() if voice else None
@@ -153,24 +178,33 @@ def _read_vtt(raw: str, name: str) -> list[Cue]:
     return _dedupe_rolling(cues)
 
 
-def _read_srt(raw: str, name: str) -> list[Cue]:
+def _read_srt(raw: str, name: str, skipped: list[_Malformed]) -> list[Cue]:
     cues: list[Cue] = []
-    for first, lines in _blocks(raw.lstrip("\ufeff")):
-        timing = next((k for k, ln in enumerate(lines[:2]) if "-->" in ln), None)
-        if timing is None:
-            raise GraderError(f"line {first}: subtitle block without a timing line (start --> end)", path=name)
-        if timing == 1 and not lines[0].strip().isdigit():
-            raise GraderError(f"line {first}: subtitle number {lines[0].strip()!r} is not a number", path=name)
-        start, end = _timing(lines[timing], _SRT_TIME, first + timing, name)
+    blocks = _blocks(raw.lstrip("\ufeff"))
+    if not blocks:
+        raise GraderError("not a SubRip file: no subtitle blocks", path=name)
+    for first, lines in blocks:
+        try:
+            timing = next((k for k, ln in enumerate(lines[:2]) if "-->" in ln), None)
+            if timing is None:
+                raise _Malformed(first, "subtitle block without a timing line (start --> end)",
+                                 "skipped an entry without a timing line")
+            if timing == 1 and not lines[0].strip().isdigit():
+                number = lines[0].strip()
+                raise _Malformed(first, f"subtitle number {number!r} is not a number",
+                                 f"skipped an entry whose number {number!r} is not a number")
+            start, end = _timing(lines[timing], _SRT_TIME, first + timing)
+        except _Malformed as m:
+            skipped.append(m)
+            continue
         body = "\n".join(re.sub(r"^\s*-\s+", "", ln) for ln in lines[timing + 1:])
         cues.append(Cue(start, end, None, _clean(body)))
-    if not cues:
-        raise GraderError("not a SubRip file: no subtitle blocks", path=name)
     _check_order(cues, name)
     return cues
 
 
-def _read_whisper(raw: str, name: str) -> list[Cue]:
+def _read_whisper(raw: str, name: str, skipped: list[_Malformed]) -> list[Cue]:
+    """Segments are checked one by one; a bad one refuses the file (`skipped` stays empty)."""
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
@@ -200,19 +234,21 @@ def _read_whisper(raw: str, name: str) -> list[Cue]:
     return cues
 
 
-def _timing(line: str, pattern: re.Pattern[str], lineno: int, name: str) -> tuple[float, float]:
+def _timing(line: str, pattern: re.Pattern[str], lineno: int) -> tuple[float, float]:
+    """Start and end seconds of a timing line, or `_Malformed`."""
     m = _ARROW.match(line)
     if not m:
-        raise GraderError(f"line {lineno}: bad timing line {line.strip()!r}", path=name)
+        bad = line.strip()
+        raise _Malformed(lineno, f"bad timing line {bad!r}", f"skipped a cue with a bad timing line {bad!r}")
     times = []
     for stamp in m.groups():
         t = pattern.match(stamp)
         if not t:
-            raise GraderError(f"line {lineno}: bad timestamp {stamp!r}", path=name)
+            raise _Malformed(lineno, f"bad timestamp {stamp!r}", f"skipped a cue with a bad timestamp {stamp!r}")
         h, mnt, sec, frac = t.groups()
         times.append(int(h or 0) * 3600 + int(mnt) * 60 + int(sec) + int(frac.ljust(3, "0")) / 1000)
     if times[1] < times[0]:
-        raise GraderError(f"line {lineno}: cue ends before it starts", path=name)
+        raise _Malformed(lineno, "cue ends before it starts", "skipped a cue that ends before it starts")
     return times[0], times[1]
 
 

@@ -20,7 +20,7 @@ from grader.models.answer import (  # noqa: F401
     RunConfig, Segment, Answer, Sentence, SectionedAnswer, PointMatch, StageCoverage, QuestionChoice,
 )
 from grader.models.report import (  # noqa: F401
-    AnswerInfo, Overall, DimensionScore, SectionReport, DetectorHit, TimelineEntry, TimeAllocation, MistakeHit, CalibrationInfo, Report, InputFailure, BatchResult,
+    AnswerInfo, Overall, DimensionScore, SectionReport, DetectorHit, TimelineEntry, TimeAllocation, MistakeHit, CalibrationInfo, Report, InputFailure, InputWarning, BatchResult,
 )
 from grader.models.dataset import (  # noqa: F401
     ScaleType, Scale, DatasetQuestion, GradedAnswer, Dataset,

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from grader.config import MAX_ANSWER_BYTES
 from grader.models.base import QuestionSource, Frozen, Unit
+from grader.models.report import InputWarning
 
 
 # ------------------------------------------------------------------------------------------- run config
@@ -52,6 +53,9 @@ class Answer(Frozen):
     front_matter: dict[str, str] = {}
     question_id: str | None = None
     segments: list[Segment] = []
+    # Not serialized, so not in the report cache key: they follow from the file, and the CLI prints them.
+    warnings: list[InputWarning] = Field(default=[], exclude=True,
+                                         description="what the reader skipped (a transcript's malformed blocks)")
 
     @property
     def is_transcript(self) -> bool:

@@ -139,6 +139,21 @@ class InputFailure(Frozen):
     message: str
 
 
+class InputWarning(Frozen):
+    """Something an answer's reader skipped (a transcript's malformed block) while still grading the rest;
+    `str()` is the line printed: `talk.vtt:14: skipped a block without a timing line`."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
 class BatchResult(Frozen):
+    """The reports, the answers not graded, and the readers' warnings (by path, then line)."""
+
     reports: list[Report]
     failures: list[InputFailure]
+    warnings: list[InputWarning] = []

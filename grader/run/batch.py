@@ -17,8 +17,9 @@ from grader.run.result_cache import ResultCache
 def grade_paths(paths: Sequence[str], rubric: Rubric, config: RunConfig, tools: Toolkit, *,
                 results: ResultCache | None = None, progress: Callable[[Sequence[Any]], Any] | None = None,
                 calibrator: Calibrator | None = None) -> BatchResult:
-    """Grade every answer that `paths` names; unreadable ones become `InputFailure`s. With `results`, a report
-    already graded for the same answer, configuration and code is read back instead (never when calibrating)."""
+    """Grade every answer that `paths` names; unreadable ones become `InputFailure`s, what the readers skipped
+    `InputWarning`s (also for answers served from the cache). With `results`, a report already graded for the
+    same answer, configuration and code is read back instead (never when calibrating)."""
     files, errors = expand_paths(list(paths), exclude=config.out_dir)
     failures = [InputFailure(path=e.path or "", message=str(e)) for e in errors]
     answers: list[Answer] = []
@@ -42,4 +43,5 @@ def grade_paths(paths: Sequence[str], rubric: Rubric, config: RunConfig, tools: 
         for report in result.reports:
             results.store(keys[report.answer.path], report)
     return BatchResult(reports=sorted(reports + result.reports, key=lambda r: r.answer.path),
-                       failures=sorted(failures + result.failures, key=lambda x: x.path))
+                       failures=sorted(failures + result.failures, key=lambda x: x.path),
+                       warnings=sorted((w for a in answers for w in a.warnings), key=lambda w: (w.path, w.line)))

@@ -118,6 +118,7 @@ def run_dask(paths: Sequence[str], rubric: Rubric, config: RunConfig, options: E
     return BatchResult(
         reports=sorted((r for res in results for r in res.reports), key=lambda r: r.answer.path),
         failures=sorted(failures + [f for res in results for f in res.failures], key=lambda f: f.path),
+        warnings=sorted((w for res in results for w in res.warnings), key=lambda w: (w.path, w.line)),
     )
 
 

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from grader.errors import GraderError
 from grader.inputs.answers import read_answer
+from grader.models import InputWarning
 from grader.inputs.transcripts import parse_transcript, text_transcript
 
 from helpers import INTERVIEW_VTT
@@ -85,6 +86,67 @@ def test_rolling_captions_are_not_repeated():
            "00:00:04.000 --> 00:00:06.000\nand impressions\n")
     text, segments = parse_transcript(vtt, "vtt", "a.vtt")
     assert text == "we log clicks\nand impressions\n" and len(segments) == 2
+
+
+# Line 6 starts a block without a timing line (a caption split by a stray blank line, say): dropped, as browsers do.
+VTT_ONE_BROKEN = """WEBVTT
+
+00:00:00.000 --> 00:00:04.000
+<v Interviewer>Design a cat detector.</v>
+
+2
+a lost caption line
+
+00:00:05.000 --> 00:00:15.000
+<v Candidate>First I ask how many photos arrive per day.</v>
+"""
+
+SRT_ONE_BROKEN = SRT.replace("\n\n2\n", "\n\n3\n00:00:0x,000 --> 00:00:04,000\nlost\n\n2\n")
+
+
+def test_vtt_block_without_timing_is_skipped_with_a_warning(tmp_path):
+    p = _write(tmp_path, "talk.vtt", VTT_ONE_BROKEN)
+    a = read_answer(p, max_bytes=10_000)
+    assert a.text == "Design a cat detector.\n\nFirst I ask how many photos arrive per day.\n"
+    assert a.warnings == [InputWarning(path=str(p), line=6, message="skipped a block without a timing line")]
+    assert str(a.warnings[0]) == f"{p}:6: skipped a block without a timing line"
+    assert "warnings" not in a.model_dump_json()  # not in the report cache key
+
+
+def test_srt_broken_entry_is_skipped_with_a_warning(tmp_path):
+    p = _write(tmp_path, "talk.srt", SRT_ONE_BROKEN)
+    a = read_answer(p, max_bytes=10_000)
+    assert a.text == "So first the scope.\nThen the model.\n"
+    assert [str(w) for w in a.warnings] == [f"{p}:6: skipped a cue with a bad timestamp '00:00:0x,000'"]
+
+
+@pytest.mark.parametrize("fmt, block, line, warning", [  # the good cue is lines 1-4 (vtt) or 1-3 (srt)
+    ("vtt", "00:00:09.000 --> 00:00:08.000\nback\n", 6, "skipped a cue that ends before it starts"),
+    ("vtt", "00:00:09.000 -> 00:00:10.000\nx\n", 6, "skipped a block without a timing line"),
+    ("vtt", "id\n00:00:09.000 -->\nx\n", 7, "skipped a cue with a bad timing line '00:00:09.000 -->'"),
+    ("srt", "x\n00:00:09,000 --> 00:00:10,000\nx\n", 5, "skipped an entry whose number 'x' is not a number"),
+    ("srt", "just text\n", 5, "skipped an entry without a timing line"),
+])
+def test_each_kind_of_malformed_block_is_skipped(fmt, block, line, warning):
+    good = "00:00:01.000 --> 00:00:02.000\nkept\n" if fmt == "vtt" else "1\n00:00:01,000 --> 00:00:02,000\nkept\n"
+    raw = ("WEBVTT\n\n" if fmt == "vtt" else "") + good + "\n" + block
+    warnings: list[InputWarning] = []
+    text, _ = parse_transcript(raw, fmt, "t", warnings)
+    assert text == "kept\n" and [str(w) for w in warnings] == [f"t:{line}: {warning}"]
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("a.vtt", "WEBVTT\n\njust text\n\n00:00:0x.000 --> 00:00:01.000\nhi\n",
+     "line 3: cue without a timing line (start --> end); no valid cue (2 malformed blocks)"),
+    ("a.srt", "text\n\nmore text\n",
+     "line 1: subtitle block without a timing line (start --> end); no valid cue (2 malformed blocks)"),
+    ("a.srt", "1\n00:00:01 --> 00:00:02,000\nhi\n", "line 2: bad timestamp '00:00:01'; no valid cue"),
+])
+def test_no_valid_cue_is_refused_in_one_line(tmp_path, name, content, message):
+    p = _write(tmp_path, name, content)
+    with pytest.raises(GraderError) as info:
+        read_answer(p, max_bytes=10_000)
+    assert str(info.value) == f"{p}: {message}"
 
 
 @pytest.mark.parametrize("name, content, message", [

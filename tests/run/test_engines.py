@@ -72,12 +72,14 @@ def _same_bytes(tmp_path, local, dask):
 
 
 def test_dask_gives_local_bytes_and_reports_bad_files(tmp_path, cluster_client, tiny_rubric):
-    paths = _inputs(tmp_path, 9, bad=[("empty.md", b""), ("latin1.md", b"caf\xe9")])
+    skipped = b"WEBVTT\n\nno timing line\n\n00:00:00.000 --> 00:00:09.000\nWe watch the share of cat predictions.\n"
+    paths = _inputs(tmp_path, 9, bad=[("empty.md", b""), ("latin1.md", b"caf\xe9"), ("talk.vtt", skipped)])
     config = RunConfig(cache_dir=str(tmp_path / "cache"))
     opts = EngineOptions(backend="hashing", partition_size=2, client=cluster_client)
     dask = run_dask(paths, tiny_rubric, config, opts)
     local = run_local(paths, tiny_rubric, config, opts)
-    assert len(dask.reports) == 9 and [Path(f.path).name for f in dask.failures] == ["empty.md", "latin1.md"]
+    assert len(dask.reports) == 10 and [Path(f.path).name for f in dask.failures] == ["empty.md", "latin1.md"]
+    assert [(Path(w.path).name, w.line) for w in dask.warnings] == [("talk.vtt", 3)]
     assert dask == local
     _same_bytes(tmp_path, local, dask)
 
