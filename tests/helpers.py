@@ -17,7 +17,10 @@ from grader.models import CalibrationConfig
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 TINY = DATA / "tiny_rubric.yaml"
-DEFAULT_RUBRIC = ROOT / "rubrics" / "ml_system_design.yaml"
+RESOURCES = ROOT / "grader" / "resources"  # package data: the rubrics and the golden answers they name
+DEFAULT_RUBRIC = RESOURCES / "rubrics" / "ml_system_design.yaml"
+SHORT_ANSWER_RUBRIC = RESOURCES / "rubrics" / "short_answer.yaml"
+GOLDEN_ANSWERS = RESOURCES / "golden_answers"
 EXAMPLES = sorted((ROOT / "examples" / "answers").glob("*.md"))  # the six answers of `make demo`
 
 # ------------------------------------------------------------------------------------------------ texts
