@@ -347,13 +347,14 @@ def _agree(ratings, *, machines, fail_under, out_dir, bootstrap, seed) -> int:
 
     from grader.agreement.render import agree_html, agree_text
     from grader.api import agree
-    from grader.files import atomic_write
+    from grader.files import atomic_write, remove_stale_temps
     from grader.models import to_json
 
     result = agree(ratings, machines=machines, fail_under=fail_under, bootstrap=bootstrap, seed=seed)
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(out)
         atomic_write(out / "agreement.json", to_json(result.report).encode())
         atomic_write(out / "agreement.html", agree_html(result.report).encode())
     except OSError as exc:

@@ -91,6 +91,21 @@ def write_rubric(folder: Path, data: dict | str) -> Path:
     return p
 
 
+def dead_pid() -> int:
+    """The pid of a child process that has exited and been reaped (no process has it, barring reuse)."""
+    proc = subprocess.Popen([sys.executable, "-c", ""])
+    proc.wait()
+    return proc.pid
+
+
+def temp_name(target: str, pid: int | None, host: str | None = None, rand: str = "k3x_9q0z") -> str:
+    """The name atomic_write gives its temporary file for `target` when written by `pid` on `host` (default: this
+    one); with pid None, the older name without them."""
+    from grader.files import _host
+
+    return f".{target}.{pid}-{host or _host()}.{rand}.tmp" if pid is not None else f".{target}.{rand}.tmp"
+
+
 # ------------------------------------------------------------------------------------------- pipeline
 
 
