@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 SETS = {
-    "examples+golden": ["examples/answers", "golden_answers"],
+    "examples+golden": ["examples/answers", "grader/resources/golden_answers"],
     "mlsd_examples": ["datasets/mlsd_examples/answers"],
 }
 

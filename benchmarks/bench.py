@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from backend_agreement import largest_change  # noqa: E402  (the same measure as the default-backend choice)
 PY = sys.executable
-SOURCES = ["golden_answers", "examples/answers", "datasets/mlsd_examples/answers"]
+SOURCES = ["grader/resources/golden_answers", "examples/answers", "datasets/mlsd_examples/answers"]
 HEADING = re.compile(r"^\s*(#|\*\*[^*]+\*\*\s*$|---|\||<)")
 SENTENCE_END = re.compile(r"([.!?])(?=\s|$)")
 

@@ -51,7 +51,7 @@ def f1(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=str(ROOT / "tests" / "data" / "detector_sentences.yaml"))
-    ap.add_argument("--rubric", default=str(ROOT / "rubrics" / "ml_system_design.yaml"))
+    ap.add_argument("--rubric", default=str(ROOT / "grader" / "resources" / "rubrics" / "ml_system_design.yaml"))
     ap.add_argument("--errors", action="store_true", help="print every false positive and negative")
     args = ap.parse_args()
     data = yaml.safe_load(Path(args.data).read_text())

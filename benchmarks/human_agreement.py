@@ -31,8 +31,8 @@ def main() -> None:
     grades = {(r["answer_id"], r["dimension"]): float(r["grade"]) for r in rows}
     settings = grader.Settings.from_env()
     config = grader.RunConfig(cache_dir=str(settings.cache_root))
-    result = grader.grade([args.answers], rubric=ROOT / "rubrics" / "ml_system_design.yaml", config=config,
-                          backend="torch", settings=settings)
+    rubric = ROOT / "grader" / "resources" / "rubrics" / "ml_system_design.yaml"
+    result = grader.grade([args.answers], rubric=rubric, config=config, backend="torch", settings=settings)
     reports = [r for r in result.reports if (Path(r.answer.path).stem, "overall") in grades]
     if args.by_kind:
         for r in reports:

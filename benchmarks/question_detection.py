@@ -22,7 +22,7 @@ import section_accuracy as bench  # noqa: E402  (puts this checkout's grader fir
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--rubric", default=str(bench.ROOT / "rubrics" / "ml_system_design.yaml"))
+    ap.add_argument("--rubric", default=str(bench.ROOT / "grader" / "resources" / "rubrics" / "ml_system_design.yaml"))
     ap.add_argument("--cache-dir", default=None)
     args = ap.parse_args(argv)
     from grader.pipeline.grade import parse_and_embed

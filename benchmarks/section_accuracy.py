@@ -216,7 +216,8 @@ def evaluate_set(folder: Path, rubric, tools) -> dict:
 
 def dev_answers():
     """The answers we tuned on (golden, demo and graded examples) with the question flag for golden ones."""
-    files = sorted(list((ROOT / "golden_answers").glob("*.md")) + list((ROOT / "examples/answers").glob("*.md"))
+    files = sorted(list((ROOT / "grader/resources/golden_answers").glob("*.md"))
+                   + list((ROOT / "examples/answers").glob("*.md"))
                    + list((ROOT / "datasets/mlsd_examples/answers").glob("*.md")))
     return files, [_read(f) for f in files], [f.stem if f.parent.name == "golden_answers" else None for f in files]
 
@@ -252,7 +253,7 @@ def toolkit(backend: str, cache_dir: str | None = None):
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--set", default=str(ROOT / "tests" / "data" / "sections"))
-    ap.add_argument("--rubric", default=str(ROOT / "rubrics" / "ml_system_design.yaml"))
+    ap.add_argument("--rubric", default=str(ROOT / "grader" / "resources" / "rubrics" / "ml_system_design.yaml"))
     ap.add_argument("--backend", default="torch")
     ap.add_argument("--cache-dir", default=None, help="embedding cache folder (default: none)")
     ap.add_argument("--dev", action="store_true", help="evaluate the tuning answers instead")

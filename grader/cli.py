@@ -124,7 +124,7 @@ def _parse_dimension_thresholds(values: tuple[str, ...]) -> dict[str, float]:
 @click.command("grade", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--rubric", "rubric_path", type=click.Path(dir_okay=False), default=None,
-              help="Rubric YAML (default: rubrics/ml_system_design.yaml).")
+              help="Rubric YAML (default: the ml_system_design rubric shipped in the package).")
 @click.option("--question", default=None, help="Question id for every answer (else front matter, else detected).")
 @click.option("--out", "out_dir", default="reports", show_default=True, help="Output folder.")
 @click.option("--format", "formats", default=DEFAULT_FORMATS, show_default=True,
@@ -270,7 +270,7 @@ def rubric_check(file: str) -> None:
 @click.option("--model", "model_path", type=click.Path(dir_okay=False), default=None,
               help="Also fit on every answer and save the calibration here (JSON), for grade --calibration.")
 @click.option("--rubric", "rubric_path", type=click.Path(dir_okay=False), default=None,
-              help="Rubric for an answer folder (default: rubrics/ml_system_design.yaml).")
+              help="Rubric for an answer folder (default: the ml_system_design rubric shipped in the package).")
 @click.option("--bootstrap", type=click.IntRange(0), default=1000, show_default=True,
               help="Bootstrap resamples for the 95% intervals (0: none).")
 @click.option("--cache-dir", default=None, help="Embedding cache folder (default: ~/.cache/answer-grader).")
@@ -349,13 +349,14 @@ def _agree(ratings, *, machines, fail_under, out_dir, bootstrap, seed) -> int:
 
     from grader.agreement.render import agree_html, agree_text
     from grader.api import agree
-    from grader.files import atomic_write
+    from grader.files import atomic_write, remove_stale_temps
     from grader.models import to_json
 
     result = agree(ratings, machines=machines, fail_under=fail_under, bootstrap=bootstrap, seed=seed)
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(out)
         atomic_write(out / "agreement.json", to_json(result.report).encode())
         atomic_write(out / "agreement.html", agree_html(result.report).encode())
     except OSError as exc:

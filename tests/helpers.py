@@ -17,7 +17,10 @@ from grader.models import CalibrationConfig
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 TINY = DATA / "tiny_rubric.yaml"
-DEFAULT_RUBRIC = ROOT / "rubrics" / "ml_system_design.yaml"
+RESOURCES = ROOT / "grader" / "resources"  # package data: the rubrics and the golden answers they name
+DEFAULT_RUBRIC = RESOURCES / "rubrics" / "ml_system_design.yaml"
+SHORT_ANSWER_RUBRIC = RESOURCES / "rubrics" / "short_answer.yaml"
+GOLDEN_ANSWERS = RESOURCES / "golden_answers"
 EXAMPLES = sorted((ROOT / "examples" / "answers").glob("*.md"))  # the six answers of `make demo`
 
 # ------------------------------------------------------------------------------------------------ texts
@@ -86,6 +89,21 @@ def write_rubric(folder: Path, data: dict | str) -> Path:
     for name in ("golden_cats.md", "golden_trains.md"):
         (folder / name).write_bytes((DATA / name).read_bytes())
     return p
+
+
+def dead_pid() -> int:
+    """The pid of a child process that has exited and been reaped (no process has it, barring reuse)."""
+    proc = subprocess.Popen([sys.executable, "-c", ""])
+    proc.wait()
+    return proc.pid
+
+
+def temp_name(target: str, pid: int | None, host: str | None = None, rand: str = "k3x_9q0z") -> str:
+    """The name atomic_write gives its temporary file for `target` when written by `pid` on `host` (default: this
+    one); with pid None, the older name without them."""
+    from grader.files import _host
+
+    return f".{target}.{pid}-{host or _host()}.{rand}.tmp" if pid is not None else f".{target}.{rand}.tmp"
 
 
 # ------------------------------------------------------------------------------------------- pipeline

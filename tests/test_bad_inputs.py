@@ -30,8 +30,8 @@ from grader.inputs.datasets import read_dataset
 from grader.inputs.rubric import rubric_problems
 from grader.models import RunConfig
 
-from helpers import (DATA, GOOD, GRADE, ROOT, TINY, TINY_HASHING, invoke, invoke_grade, tiny_rubric_data,
-                     write_rubric)
+from helpers import (DATA, DEFAULT_RUBRIC, GOOD, GRADE, ROOT, TINY, TINY_HASHING, invoke, invoke_grade,
+                     tiny_rubric_data, write_rubric)
 
 OTHER = "---\nquestion: trains\n---\n## Clarify\nAsk how far ahead delays must be forecast.\n\n## Model\nTrees.\n"
 LIMIT = RunConfig().max_bytes
@@ -462,7 +462,7 @@ CALIBRATIONS = [
     ("other_model", lambda c, t: _edited(c, t / "m.json", model="sentence-transformers/all-MiniLM-L6-v2|abc|torch"),
      TINY, "calibration fitted with embedding model sentence-transformers/all-MiniLM-L6-v2 (abc|torch), this run "
            "uses hashing (v1|512); refit it or use the same backend"),
-    ("other_rubric", lambda c, t: c, ROOT / "rubrics" / "ml_system_design.yaml",
+    ("other_rubric", lambda c, t: c, DEFAULT_RUBRIC,
      "calibration fitted with another rubric or configuration"),
     ("other_feature_version", lambda c, t: _edited(c, t / "v.json", feature_version="0"), TINY,
      "calibration made with feature version '0'"),

@@ -138,6 +138,32 @@ def test_interrupt_leaves_no_half_written_file_and_a_rerun_completes(tmp_path, s
     assert len(list(out.glob("*.json"))) == 400
 
 
+# A run killed (SIGKILL) right after it wrote a report's temporary file, before the rename.
+KILLED_MID_WRITE = """
+import os, signal, sys
+os.replace = lambda src, dst: os.kill(os.getpid(), signal.SIGKILL)
+from grader.cli import grade_main
+sys.argv[0] = "grade"
+grade_main()
+"""
+
+
+def test_a_run_killed_mid_write_leaves_a_temporary_file_the_next_run_removes(tmp_path):
+    from helpers import ROOT
+
+    (tmp_path / "a.md").write_text(GOOD)
+    out = tmp_path / "out"
+    args = [str(tmp_path / "a.md"), *TINY_HASHING, "--out", str(out), "--no-cache", "-q"]
+    killed = subprocess.run([sys.executable, "-c", KILLED_MID_WRITE, *args], cwd=ROOT, capture_output=True,
+                            timeout=120)
+    assert killed.returncode == -9
+    [temp] = out.iterdir()
+    assert temp.name.startswith(".a.json.") and temp.name.endswith(".tmp")
+    assert invoke_grade(tmp_path / "a.md", "--out", out, "--no-cache", "-q").exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["a.html", "a.json", "a.md", "index.html", "summary.csv",
+                                                     "summary.md"]
+
+
 def test_two_runs_sharing_a_cache_folder_both_finish_correctly(tmp_path):
     src = _many(tmp_path, 150)
     common = [str(src), *TINY_HASHING, "-q"]

@@ -13,7 +13,7 @@ from grader.pipeline.grade import Toolkit
 from grader.run.batch import grade_paths
 from grader.reports import FORMATS, write_reports
 
-from helpers import EXAMPLES, ROOT
+from helpers import EXAMPLES, GOLDEN_ANSWERS, ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -42,7 +42,7 @@ def test_report_has_every_stage_and_dimension(example_result, default_rubric):
 def test_golden_answers_outscore_every_example_of_their_question(nlp, real_embedder, default_rubric,
                                                                   example_result):
     golden = {Path(r.answer.path).stem: r.overall.score for r in grade_paths(
-        [str(ROOT / "golden_answers")], default_rubric, RunConfig(),
+        [str(GOLDEN_ANSWERS)], default_rubric, RunConfig(),
         Toolkit(nlp=nlp, embedder=real_embedder)).reports}
     for r in example_result.reports:
         assert golden[r.answer.question_id] > r.overall.score, r.answer.path

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from grader.embedding.model import Embedder, text_key
-from grader.files import atomic_write
+from grader.files import atomic_write, remove_stale_temps
 
 
 class EmbeddingCache:
@@ -30,7 +30,8 @@ class EmbeddingCache:
 
     A segment is written to temporary files and renamed into place, its index last, so readers never see a
     half-written one and concurrent runs never write the same file. A segment whose bytes do not match its
-    recorded hash is ignored (and its vectors recomputed).
+    recorded hash is ignored (and its vectors recomputed). Storing first removes temporary files a killed run
+    left in the folder.
     """
 
     def __init__(self, root: str | Path, fingerprint: str) -> None:
@@ -67,6 +68,7 @@ class EmbeddingCache:
         if not keys:
             return
         self.dir.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(self.dir)
         seg = uuid.uuid4().hex
         arr = np.ascontiguousarray(vectors, dtype=np.float32)
         npy = self.dir / f"{seg}.npy"

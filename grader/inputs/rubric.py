@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,9 @@ from pydantic import ValidationError
 from grader.errors import GraderError
 from grader.models import DatasetQuestion, Rubric
 
-DEFAULT_RUBRIC = Path(__file__).resolve().parents[2] / "rubrics" / "ml_system_design.yaml"
-SHORT_ANSWER_RUBRIC = DEFAULT_RUBRIC.parent / "short_answer.yaml"
+RUBRICS = Path(str(resources.files("grader.resources") / "rubrics"))  # package data (see grader/resources)
+DEFAULT_RUBRIC = RUBRICS / "ml_system_design.yaml"
+SHORT_ANSWER_RUBRIC = RUBRICS / "short_answer.yaml"
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BULLET = re.compile(r"^\s*(?:[-*•+]|\d+[.)]|[a-z][.)])\s+", re.IGNORECASE)
 

@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from grader.files import atomic_write
+from grader.files import atomic_write, remove_stale_temps
 from grader.errors import GraderError
 from grader.models import BatchResult, RunConfig
 from grader.reports import csv_summary, html_report, json_report, junit, markdown  # noqa: F401  (register)
@@ -22,7 +22,8 @@ def write_reports(result: BatchResult, formats: list[str], out_dir: str | Path,
                   config: RunConfig | None = None) -> list[Path]:
     """Write every requested format into `out_dir`, each file atomically; returns the paths written.
     `config` gives the thresholds that batch files (junit.xml, index.html) report against. Nothing is written
-    when a report would replace one of the batch's own input files (an --out folder that holds the answers)."""
+    when a report would replace one of the batch's own input files (an --out folder that holds the answers).
+    Temporary files a killed run left in `out_dir` are removed first (`remove_stale_temps`)."""
     fmts = [FORMATS.get(f) for f in formats]
     out = Path(out_dir)
     try:
@@ -44,6 +45,7 @@ def write_reports(result: BatchResult, formats: list[str], out_dir: str | Path,
         if os.path.realpath(out / name) in inputs:
             raise GraderError(f"refusing to replace an input file with its report: {name} is one of the answers "
                               f"graded; choose an --out folder that holds no answers", path=str(out))
+    remove_stale_temps(out)
     return [_write(out, name, render()) for name, render in planned]
 
 

@@ -5,7 +5,8 @@ matter, timings), the run's config hash (rubric, embedding model and backend, ti
 `--question` flag, and a hash of the grader's own source code (so a code change never serves an old result).
 Calibrated runs are not cached (a grade also depends on the calibration file). Entries live beside the embedding
 cache (`<cache-dir>/reports/`), one file each, written atomically; an entry whose bytes do not match its
-checksum is ignored and recomputed. Safe to delete; safe to share between concurrent runs.
+checksum is ignored and recomputed. Safe to delete; safe to share between concurrent runs. The first store into
+a sub-folder removes temporary files a killed run left there.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from grader.files import atomic_write
+from grader.files import atomic_write, remove_stale_temps
 from grader.models import Answer, Report
 
 _FORMAT = "answer-grader-result-v1"
@@ -37,6 +38,7 @@ class ResultCache:
         self.dir = Path(root) / "reports"
         self.corrupt: list[str] = []
         self.unwritable = False
+        self._swept: set[Path] = set()
 
     def key(self, answer: Answer, config_hash: str, question_flag: str | None) -> str:
         blob = "\0".join([_FORMAT, code_fingerprint(), config_hash, question_flag or "", answer.model_dump_json()])
@@ -65,6 +67,9 @@ class ResultCache:
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            if path.parent not in self._swept:
+                self._swept.add(path.parent)
+                remove_stale_temps(path.parent)
             atomic_write(path, hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
         except OSError:  # a cache that cannot be written costs speed, never a result
             self.unwritable = True

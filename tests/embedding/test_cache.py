@@ -72,3 +72,15 @@ def test_cache_files_get_the_usual_permissions(tmp_path, hashing):
         os.umask(mask)
     modes = {oct(p.stat().st_mode & 0o777) for p in tmp_path.rglob("*") if p.is_file()}
     assert modes == {oct(0o666 & ~mask)}
+
+
+def test_storing_removes_a_killed_runs_temporary_files(tmp_path, hashing):
+    from helpers import dead_pid, temp_name
+
+    cache = EmbeddingCache(tmp_path, hashing.fingerprint)
+    cache.dir.mkdir(parents=True)
+    stale, other = cache.dir / temp_name("s.npy", dead_pid()), cache.dir / ".notes.tmp"
+    stale.write_bytes(b"half")
+    other.write_bytes(b"x")
+    embed_texts(["one"], hashing, cache)
+    assert not stale.exists() and other.exists()

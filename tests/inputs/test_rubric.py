@@ -11,7 +11,8 @@ from grader.errors import GraderError
 from grader.inputs.rubric import load_rubric, rubric_problems
 from grader.models import STAGE_IDS
 
-from helpers import ROOT, default_rubric_data, tiny_rubric_data, write_rubric
+from helpers import (DEFAULT_RUBRIC, GOLDEN_ANSWERS, SHORT_ANSWER_RUBRIC, default_rubric_data, tiny_rubric_data,
+                     write_rubric)
 
 
 from grader.inputs.rubric import rubric_question_ids, short_answer_rubric
@@ -26,7 +27,7 @@ def test_default_rubric_is_valid_and_complete(default_rubric):
         "training_at_scale", "serving_latency", "feedback_loops"}
     for q in default_rubric.questions:
         assert 8 <= len(q.all_key_points()) <= 20, q.id
-    assert rubric_problems(ROOT / "rubrics" / "ml_system_design.yaml") == []
+    assert rubric_problems(DEFAULT_RUBRIC) == []
 
 
 def test_bad_yaml_names_the_line(tmp_path):
@@ -63,7 +64,7 @@ def test_every_cross_reference_problem_is_listed_at_its_own_line(tmp_path):
 
     base = default_rubric_data()
     for q in base["questions"]:  # the copy lives elsewhere: point at the real golden answers
-        q["golden_answers"] = [str(ROOT / "golden_answers" / Path(g).name) for g in q["golden_answers"]]
+        q["golden_answers"] = [str(GOLDEN_ANSWERS / Path(g).name) for g in q["golden_answers"]]
     data = copy.deepcopy(base)
     data["questions"][3]["required_concepts"].append("telepathy")
     data["time_plans"]["default"]["minutes"].pop("monitoring")
@@ -114,4 +115,4 @@ def test_rubric_question_ids_are_unique_identifiers():
 
 
 def test_default_rubric_loads_for_folders(default_rubric):
-    assert load_rubric(ROOT / "rubrics" / "short_answer.yaml").questions == []
+    assert load_rubric(SHORT_ANSWER_RUBRIC).questions == []

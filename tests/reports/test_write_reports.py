@@ -1,5 +1,7 @@
-"""write_reports: nothing written outside the output folder, one clear error when it cannot be made, and an
-interrupted write leaves the previous report whole."""
+"""write_reports: nothing written outside the output folder, one clear error when it cannot be made, an
+interrupted write leaves the previous report whole, and the temporary files of a killed run are removed."""
+
+import os
 
 import pytest
 
@@ -8,7 +10,7 @@ from grader.models import BatchResult, RunConfig
 from grader.reports import write_reports
 from grader.run.batch import grade_paths
 
-from helpers import GOOD
+from helpers import GOOD, dead_pid, temp_name
 
 
 def test_reports_cannot_escape_the_output_folder(tmp_path, grade_files):
@@ -48,3 +50,15 @@ def test_an_interrupted_write_leaves_the_previous_report_whole_and_no_temp_file(
     with pytest.raises(KeyboardInterrupt):
         reports.write_reports(result, ["json", "md"], out)
     assert (out / "a.json").read_bytes() == before and sorted(p.name for p in out.iterdir()) == ["a.json"]
+
+
+def test_a_killed_runs_temporary_files_are_removed_and_nothing_else(tmp_path, grade_files):
+    out = tmp_path / "out"
+    out.mkdir()
+    stale = out / temp_name("a.json", dead_pid())
+    live = out / temp_name("b.json", os.getpid())  # a concurrent run's write in progress
+    others = [out / ".notes.tmp", out / "x.json", live]
+    for p in [stale, *others]:
+        p.write_text("half")
+    write_reports(grade_files({"a.md": GOOD}), ["json"], out)
+    assert sorted(p.name for p in out.iterdir()) == sorted(["a.json", *(p.name for p in others)])

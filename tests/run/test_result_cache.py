@@ -83,3 +83,17 @@ def test_key_names_everything_a_report_depends_on(tmp_path, tiny_rubric, nlp):
               cache.key(answer.model_copy(update={"path": "other.md"}), chash, None)]
     assert key not in others and len(set(others)) == len(others)
     assert len(code_fingerprint()) == 64
+
+
+def test_storing_removes_a_killed_runs_temporary_files(tmp_path, tiny_rubric, nlp):
+    from helpers import dead_pid, temp_name
+
+    src = _files(tmp_path, 1)
+    _, results = _run(src, tiny_rubric, nlp, tmp_path / "cache", tmp_path / "out")
+    [entry] = (tmp_path / "cache" / "reports").rglob("*.json")
+    stale, other = entry.parent / temp_name(entry.name, dead_pid()), entry.parent / ".notes.tmp"
+    stale.write_bytes(b"half")
+    other.write_bytes(b"x")
+    entry.unlink()  # graded and stored again
+    _run(src, tiny_rubric, nlp, tmp_path / "cache", tmp_path / "out")
+    assert entry.exists() and not stale.exists() and other.exists()
