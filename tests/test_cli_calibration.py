@@ -57,8 +57,8 @@ def test_calibrate_json_keeps_its_shape(calibrated):
     assert list(d) == [*RATER_KEYS, "by_variant", "models_chosen", "raters"]  # no official splits
     assert list(d["metrics"]) == ["n", "adjacent", "alpha_interval", "alpha_ordinal", "bias", "exact", "mae",
                                   "pearson", "qwk", "qwk_by_question", "rmse", "smd", "spearman"]
-    assert d["metrics"]["n"] == 12.0 and d["metrics"]["qwk"] == -0.3636 and d["metrics"]["rmse"] == 1.4101
-    assert d["intervals"] == {"qwk": [-0.487, -0.0958], "pearson": [-0.8322, -0.0217], "rmse": [1.2319, 1.584]}
+    assert d["metrics"]["n"] == 12.0 and d["metrics"]["qwk"] == -0.3053 and d["metrics"]["rmse"] == 1.4101
+    assert d["intervals"] == {"qwk": [-0.4051, 0.0117], "pearson": [-0.8322, -0.0217], "rmse": [1.2319, 1.584]}
     assert d["models_chosen"] == {"reference+neighbours": {"constant": 3}}
     assert list(d["raters"]) == ["items", "raters", "pairs", "human_alpha"]
     ann = d["raters"]["raters"]["ann"]
@@ -151,7 +151,7 @@ AGREE_STDOUT = """\
         n                qwk            pearson  spearman               rmse    mae  exact    adj  α int  α ord  prmse    bias     smd
 ann     8  0.833 [0.45,0.94]  0.845 [0.53,0.96]     0.861  0.612 [0.35,0.87]  0.375  0.625  1.000  0.843  0.859      –  -0.125  -0.118
 bob     8  0.833 [0.45,0.94]  0.845 [0.53,0.96]     0.861  0.612 [0.35,0.87]  0.375  0.625  1.000  0.843  0.859      –   0.125   0.105
-grader  8  0.778 [0.45,0.92]  0.832 [0.47,0.98]     0.814  0.586 [0.26,0.83]  0.438  0.500  1.000  0.841  0.785  0.769  -0.062  -0.058
+grader  8  0.831 [0.43,0.96]  0.832 [0.47,0.98]     0.814  0.586 [0.26,0.83]  0.438  0.562  1.000  0.841  0.793  0.769  -0.062  -0.058
 pairs: ann ~ bob qwk 0.833 r 0.845; ann ~ grader qwk 0.889 r 0.894; bob ~ grader qwk 0.688 r 0.693
 """  # noqa: E501
 
@@ -172,13 +172,13 @@ def test_agree_json_and_text_keep_their_shape_and_values(tmp_path):
     g = d["raters"]["grader"]
     assert list(g) == [*RATER_KEYS, "kind", "reference"]
     assert list(g["metrics"].items()) == [
-        ("n", 8.0), ("adjacent", 1.0), ("alpha_interval", 0.8412), ("alpha_ordinal", 0.7848), ("bias", -0.0625),
-        ("exact", 0.5), ("mae", 0.4375), ("pearson", 0.8324), ("qwk", 0.7778), ("rmse", 0.5863), ("smd", -0.0577),
+        ("n", 8.0), ("adjacent", 1.0), ("alpha_interval", 0.8412), ("alpha_ordinal", 0.7929), ("bias", -0.0625),
+        ("exact", 0.5625), ("mae", 0.4375), ("pearson", 0.8324), ("qwk", 0.8308), ("rmse", 0.5863), ("smd", -0.0577),
         ("spearman", 0.8143), ("prmse", 0.7686)]
-    assert g["intervals"] == {"qwk": [0.4476, 0.9216], "pearson": [0.4713, 0.9849], "rmse": [0.2626, 0.8292]}
+    assert g["intervals"] == {"qwk": [0.4335, 0.965], "pearson": [0.4713, 0.9849], "rmse": [0.2626, 0.8292]}
     assert g["bands"][2] == {"band": "high", "n": 4, "mae": 0.5, "bias": -0.25, "exact": 0.5}
     assert g["confusion"] == {"labels": [1.0, 2.0, 3.0, 4.0],
-                              "rows_human_columns_rater": [[1, 0, 0, 0], [1, 1, 1, 0], [0, 0, 1, 0], [0, 0, 2, 1]]}
+                              "rows_human_columns_rater": [[3, 0, 0, 0], [1, 2, 2, 0], [0, 0, 3, 1], [0, 0, 3, 1]]}
     assert g["largest_disagreements"][:2] == [{"item": "<script>i1", "human": 2.0, "rater": 3.0},
                                               {"item": "<script>i7", "human": 4.0, "rater": 3.0}]
     assert (g["kind"], g["reference"]) == ("machine", "human consensus")
