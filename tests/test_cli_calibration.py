@@ -198,5 +198,82 @@ def test_agree_usage_errors_exit_2(tmp_path):
                          (["--machine", "robot"], "not in the file")]:
         res = _run("agree", path, "--out", tmp_path / "o", *args)
         assert res.exit_code == 2 and needle in res.stderr and "Traceback" not in res.output, args
+        assert res.stderr.startswith("grader agree: error: ") and res.stderr.count("\n") == 1, res.stderr
     res = _run("agree", tmp_path / "missing.csv", "--out", tmp_path / "o")
     assert res.exit_code == 2 and "file not found" in res.stderr
+
+
+def test_agree_treats_a_rater_above_two_humans_and_one_below_alike(tmp_path):
+    """Issue 18: copy_high (= h2) sits half a grade above the humans' mean on every item, copy_low (= h1) half a
+    grade below; rounding the mean half up gave them QWK 1.0 and 0.5."""
+    h1, h2 = [1, 2, 3, 2], [2, 3, 4, 3]
+    rows = [(f"i{i}", rater, "overall", grades[i]) for rater, grades in
+            (("h1", h1), ("h2", h2), ("copy_low", h1), ("copy_high", h2)) for i in range(4)]
+    res = _run("agree", _ratings(tmp_path, rows), "--machine", "copy_low", "--machine", "copy_high",
+               "--out", tmp_path / "o", "--bootstrap", 50)
+    assert res.exit_code == 0, res.output
+    raters = json.loads((tmp_path / "o" / "agreement.json").read_text())["dimensions"]["overall"]["raters"]
+    low, high = raters["copy_low"]["metrics"], raters["copy_high"]["metrics"]
+    assert (low["qwk"], low["exact"], low["adjacent"]) == (high["qwk"], high["exact"], high["adjacent"]) == \
+        (0.8, 0.5, 1.0)
+    assert low["alpha_ordinal"] == high["alpha_ordinal"] and low["bias"] == -high["bias"] == -0.5
+    table = {line.split()[0]: line.split() for line in res.stdout.splitlines() if line.startswith("copy_")}
+    assert table["copy_low"][1:-2] == table["copy_high"][1:-2]  # every column but bias and SMD
+
+
+def test_agree_na_or_empty_grade_leaves_the_item_out_for_that_rater_only(tmp_path):
+    rows = [row for row in RATINGS if row[:2] != ("<script>i0", "bob")]
+    res = _run("agree", _ratings(tmp_path, rows + [("<script>i0", "bob", "overall", "NA")]), "--machine", "grader",
+               "--out", tmp_path / "na", "--bootstrap", 0)
+    assert res.exit_code == 0, res.output
+    raters = json.loads((tmp_path / "na" / "agreement.json").read_text())["dimensions"]["overall"]["raters"]
+    # ann and the machine still have item 0 (graded by ann); bob has 7 items, ann against bob 7
+    assert (raters["ann"]["metrics"]["n"], raters["bob"]["metrics"]["n"], raters["grader"]["metrics"]["n"]) == \
+        (7.0, 7.0, 8.0)
+    res = _run("agree", _ratings(tmp_path, rows + [("<script>i0", "bob", "overall", "")]), "--machine", "grader",
+               "--out", tmp_path / "empty", "--bootstrap", 0)
+    assert res.exit_code == 0
+    assert (tmp_path / "empty" / "agreement.json").read_bytes() == (tmp_path / "na" / "agreement.json").read_bytes()
+
+
+HEADER = "item_id,rater,dimension,grade\n"
+TWO_HUMANS = "a,ann,d,1\na,bob,d,2\nb,ann,d,3\nb,bob,d,3\n"
+
+
+@pytest.mark.parametrize("name, content, args, message", [
+    ("missing", None, [], "file not found"),
+    ("folder", "dir", [], "a folder, not a ratings CSV file (expected item_id,rater,dimension,grade; answer_id"),
+    ("empty", "", [], "empty file: no header line (expected item_id,rater,dimension,grade"),
+    ("header_only", HEADER, [], "no ratings: only a header"),
+    ("all_na", HEADER + "a,ann,d,NA\nb,ann,d,\n", [], "no ratings: every grade is empty or NA"),
+    ("columns", "item,rater,dimension,grade\na,ann,d,1\n", [],
+     "missing column(s) item_id; the header is item,rater,dimension,grade (expected"),
+    ("not_a_number", HEADER + TWO_HUMANS + "c,ann,d,N/A\n", [],
+     "line 6: grade 'N/A' is not a number (a grade is a number; leave the cell empty or write NA"),
+    ("infinite", HEADER + TWO_HUMANS + "c,ann,d,inf\n", [], "line 6: grade 'inf' is not a finite number"),
+    ("twice", HEADER + TWO_HUMANS + "a,ann,d,2\n", [], "line 6: rater 'ann' rated 'a' / d twice"),
+    ("extra_field", HEADER + "a,ann,d,1,x\n", [], "line 2: more fields than the header has"),
+    ("malformed", HEADER + '"a,ann,d,1\n', [], "line 2: malformed CSV"),
+    ("binary", b"\x89PNG\x00\x00", [], "binary file (contains NUL bytes), not a ratings CSV"),
+    ("latin1", (HEADER + "a,ann,d,1\nb,jos\xe9,d,2\n").encode("latin-1"), [], "not UTF-8 text"),
+    ("one_grade", HEADER + "a,ann,d,2\nb,bob,d,2\n", [],
+     "every human grade is 2: agreement needs two or more different human grades to infer the scale"),
+    ("outside", HEADER + TWO_HUMANS + "a,tool,d,5\n", ["--machine", "tool"],
+     "line 6: rater 'tool' graded 'a' / d 5, outside the scale 1-3 ordinal that the human grades span"),
+    ("unknown_machine", HEADER + TWO_HUMANS, ["--machine", "robot"],
+     "--machine names rater(s) not in the file: robot"),
+])
+def test_agree_errors_name_the_file_and_speak_of_ratings(tmp_path, name, content, args, message):
+    path = tmp_path / f"{name}.csv"
+    if content == "dir":
+        path.mkdir()
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content)
+    res = _run("agree", path, "--out", tmp_path / "o", *args)
+    lines = [line for line in res.output.splitlines() if line.strip()]
+    assert res.exit_code == 2 and len(lines) == 1 and "Traceback" not in res.output, res.output
+    assert lines[0].startswith(f"grader agree: error: {path}: {message}"), lines[0]
+    assert not any(word in lines[0] for word in ("calibrat", "dataset", "not an answer")), lines[0]
+    assert not (tmp_path / "o").exists()
