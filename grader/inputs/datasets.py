@@ -266,7 +266,6 @@ def read_ratings(path: str | Path, machines: Sequence[str] = (),
     rows = _read_csv(p, [item_col, "rater", "dimension", "grade"], digest, what="a ratings CSV",
                      hint=f"expected {RATINGS_COLUMNS}")
     cells: dict[str, dict[tuple[str, str], float]] = defaultdict(dict)
-    lines: dict[tuple[str, str, str], int] = {}
     for line, row in rows:
         grade = _number(row["grade"], str(p), line, "grade", hint=_GRADE_HINT)
         if grade is None:
@@ -275,7 +274,6 @@ def read_ratings(path: str | Path, machines: Sequence[str] = (),
         if key in cells[row["dimension"]]:
             raise GraderError(f"line {line}: rater {key[1]!r} rated {key[0]!r} / {row['dimension']} twice", path=str(p))
         cells[row["dimension"]][key] = grade
-        lines[(row["dimension"], *key)] = line
     if not cells:
         raise GraderError("no ratings: every grade is empty or NA" if rows else "no ratings: only a header",
                           path=str(p))
@@ -284,24 +282,17 @@ def read_ratings(path: str | Path, machines: Sequence[str] = (),
         items = sorted({i for i, _ in cells[dim]}, key=_natural)
         raters = sorted({r for _, r in cells[dim]}, key=_natural)
         out[dim] = (items, raters, [[cells[dim].get((i, r), math.nan) for r in raters] for i in items])
-    return out, _ratings_scale(cells, lines, machines, p)
+    return out, _ratings_scale(cells, machines, p)
 
 
-def _ratings_scale(cells: dict[str, dict[tuple[str, str], float]], lines: dict[tuple[str, str, str], int],
-                   machines: Sequence[str], path: Path) -> Scale:
-    """The scale the human grades span (every grade's when every rater is a machine); a grade outside it is
-    refused with its line."""
+def _ratings_scale(cells: dict[str, dict[tuple[str, str], float]], machines: Sequence[str], path: Path) -> Scale:
+    """The scale the human grades span (every grade's when every rater is a machine)."""
     human = [g for d in cells.values() for (_, r), g in d.items() if r not in machines]
     grades, whose = (human, "human grade") if human else ([g for d in cells.values() for g in d.values()], "grade")
     scale = _inferred_scale(grades)
     if scale is None:
         raise GraderError(f"every {whose} is {grades[0]:g}: agreement needs two or more different {whose}s to "
                           "infer the scale", path=str(path))
-    for (dim, item, rater), line in sorted(lines.items(), key=lambda kv: kv[1]):
-        g = cells[dim][(item, rater)]
-        if not scale.min <= g <= scale.max:
-            raise GraderError(f"line {line}: rater {rater!r} graded {item!r} / {dim} {g:g}, outside the scale "
-                              f"{scale.label} that the {whose}s span", path=str(path))
     return scale
 
 
