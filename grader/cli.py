@@ -325,7 +325,7 @@ def _calibrate(dataset_dir, *, folds, seed, group_by, predictions_path, model_pa
 
 
 @main.command("agree")
-@click.argument("ratings", type=click.Path(dir_okay=False))
+@click.argument("ratings")  # checked by read_ratings, so that every error reads "grader agree: error: ..."
 @click.option("--machine", "machines", multiple=True,
               help="A rater that is not human (repeatable): left out of the human consensus, gets PRMSE.")
 @click.option("--fail-under", "fail_under", multiple=True, metavar="METRIC=X",
@@ -339,7 +339,8 @@ def agree_command(ratings: str, machines: tuple[str, ...], fail_under: tuple[str
                   bootstrap: int, seed: int) -> None:
     """Agreement of every rater with the human consensus and with each other.
 
-    RATINGS is long-form CSV: item_id,rater,dimension,grade (answer_id is accepted for item_id)."""
+    RATINGS is long-form CSV: item_id,rater,dimension,grade (answer_id is accepted for item_id); an empty or NA
+    grade means the rater did not rate the item."""
     _run("grader agree", lambda: _agree(ratings, machines=machines, fail_under=fail_under, out_dir=out_dir,
                                         bootstrap=bootstrap, seed=seed))
 

@@ -57,8 +57,8 @@ def test_calibrate_json_keeps_its_shape(calibrated):
     assert list(d) == [*RATER_KEYS, "by_variant", "models_chosen", "raters"]  # no official splits
     assert list(d["metrics"]) == ["n", "adjacent", "alpha_interval", "alpha_ordinal", "bias", "exact", "mae",
                                   "pearson", "qwk", "qwk_by_question", "rmse", "smd", "spearman"]
-    assert d["metrics"]["n"] == 12.0 and d["metrics"]["qwk"] == -0.3636 and d["metrics"]["rmse"] == 1.4101
-    assert d["intervals"] == {"qwk": [-0.487, -0.0958], "pearson": [-0.8322, -0.0217], "rmse": [1.2319, 1.584]}
+    assert d["metrics"]["n"] == 12.0 and d["metrics"]["qwk"] == -0.3053 and d["metrics"]["rmse"] == 1.4101
+    assert d["intervals"] == {"qwk": [-0.4051, 0.0117], "pearson": [-0.8322, -0.0217], "rmse": [1.2319, 1.584]}
     assert d["models_chosen"] == {"reference+neighbours": {"constant": 3}}
     assert list(d["raters"]) == ["items", "raters", "pairs", "human_alpha"]
     ann = d["raters"]["raters"]["ann"]
@@ -151,7 +151,7 @@ AGREE_STDOUT = """\
         n                qwk            pearson  spearman               rmse    mae  exact    adj  α int  α ord  prmse    bias     smd
 ann     8  0.833 [0.45,0.94]  0.845 [0.53,0.96]     0.861  0.612 [0.35,0.87]  0.375  0.625  1.000  0.843  0.859      –  -0.125  -0.118
 bob     8  0.833 [0.45,0.94]  0.845 [0.53,0.96]     0.861  0.612 [0.35,0.87]  0.375  0.625  1.000  0.843  0.859      –   0.125   0.105
-grader  8  0.778 [0.45,0.92]  0.832 [0.47,0.98]     0.814  0.586 [0.26,0.83]  0.438  0.500  1.000  0.841  0.785  0.769  -0.062  -0.058
+grader  8  0.831 [0.43,0.96]  0.832 [0.47,0.98]     0.814  0.586 [0.26,0.83]  0.438  0.562  1.000  0.841  0.793  0.769  -0.062  -0.058
 pairs: ann ~ bob qwk 0.833 r 0.845; ann ~ grader qwk 0.889 r 0.894; bob ~ grader qwk 0.688 r 0.693
 """  # noqa: E501
 
@@ -172,13 +172,13 @@ def test_agree_json_and_text_keep_their_shape_and_values(tmp_path):
     g = d["raters"]["grader"]
     assert list(g) == [*RATER_KEYS, "kind", "reference"]
     assert list(g["metrics"].items()) == [
-        ("n", 8.0), ("adjacent", 1.0), ("alpha_interval", 0.8412), ("alpha_ordinal", 0.7848), ("bias", -0.0625),
-        ("exact", 0.5), ("mae", 0.4375), ("pearson", 0.8324), ("qwk", 0.7778), ("rmse", 0.5863), ("smd", -0.0577),
+        ("n", 8.0), ("adjacent", 1.0), ("alpha_interval", 0.8412), ("alpha_ordinal", 0.7929), ("bias", -0.0625),
+        ("exact", 0.5625), ("mae", 0.4375), ("pearson", 0.8324), ("qwk", 0.8308), ("rmse", 0.5863), ("smd", -0.0577),
         ("spearman", 0.8143), ("prmse", 0.7686)]
-    assert g["intervals"] == {"qwk": [0.4476, 0.9216], "pearson": [0.4713, 0.9849], "rmse": [0.2626, 0.8292]}
+    assert g["intervals"] == {"qwk": [0.4335, 0.965], "pearson": [0.4713, 0.9849], "rmse": [0.2626, 0.8292]}
     assert g["bands"][2] == {"band": "high", "n": 4, "mae": 0.5, "bias": -0.25, "exact": 0.5}
     assert g["confusion"] == {"labels": [1.0, 2.0, 3.0, 4.0],
-                              "rows_human_columns_rater": [[1, 0, 0, 0], [1, 1, 1, 0], [0, 0, 1, 0], [0, 0, 2, 1]]}
+                              "rows_human_columns_rater": [[3, 0, 0, 0], [1, 2, 2, 0], [0, 0, 3, 1], [0, 0, 3, 1]]}
     assert g["largest_disagreements"][:2] == [{"item": "<script>i1", "human": 2.0, "rater": 3.0},
                                               {"item": "<script>i7", "human": 4.0, "rater": 3.0}]
     assert (g["kind"], g["reference"]) == ("machine", "human consensus")
@@ -198,5 +198,80 @@ def test_agree_usage_errors_exit_2(tmp_path):
                          (["--machine", "robot"], "not in the file")]:
         res = _run("agree", path, "--out", tmp_path / "o", *args)
         assert res.exit_code == 2 and needle in res.stderr and "Traceback" not in res.output, args
+        assert res.stderr.startswith("grader agree: error: ") and res.stderr.count("\n") == 1, res.stderr
     res = _run("agree", tmp_path / "missing.csv", "--out", tmp_path / "o")
     assert res.exit_code == 2 and "file not found" in res.stderr
+
+
+def test_agree_treats_a_rater_above_two_humans_and_one_below_alike(tmp_path):
+    """Issue 18: copy_high (= h2) sits half a grade above the humans' mean on every item, copy_low (= h1) half a
+    grade below; rounding the mean half up gave them QWK 1.0 and 0.5."""
+    h1, h2 = [1, 2, 3, 2], [2, 3, 4, 3]
+    rows = [(f"i{i}", rater, "overall", grades[i]) for rater, grades in
+            (("h1", h1), ("h2", h2), ("copy_low", h1), ("copy_high", h2)) for i in range(4)]
+    res = _run("agree", _ratings(tmp_path, rows), "--machine", "copy_low", "--machine", "copy_high",
+               "--out", tmp_path / "o", "--bootstrap", 50)
+    assert res.exit_code == 0, res.output
+    raters = json.loads((tmp_path / "o" / "agreement.json").read_text())["dimensions"]["overall"]["raters"]
+    low, high = raters["copy_low"]["metrics"], raters["copy_high"]["metrics"]
+    assert (low["qwk"], low["exact"], low["adjacent"]) == (high["qwk"], high["exact"], high["adjacent"]) == \
+        (0.8, 0.5, 1.0)
+    assert low["alpha_ordinal"] == high["alpha_ordinal"] and low["bias"] == -high["bias"] == -0.5
+    table = {line.split()[0]: line.split() for line in res.stdout.splitlines() if line.startswith("copy_")}
+    assert table["copy_low"][1:-2] == table["copy_high"][1:-2]  # every column but bias and SMD
+
+
+def test_agree_na_or_empty_grade_leaves_the_item_out_for_that_rater_only(tmp_path):
+    rows = [row for row in RATINGS if row[:2] != ("<script>i0", "bob")]
+    res = _run("agree", _ratings(tmp_path, rows + [("<script>i0", "bob", "overall", "NA")]), "--machine", "grader",
+               "--out", tmp_path / "na", "--bootstrap", 0)
+    assert res.exit_code == 0, res.output
+    raters = json.loads((tmp_path / "na" / "agreement.json").read_text())["dimensions"]["overall"]["raters"]
+    # ann and the machine still have item 0 (graded by ann); bob has 7 items, ann against bob 7
+    assert (raters["ann"]["metrics"]["n"], raters["bob"]["metrics"]["n"], raters["grader"]["metrics"]["n"]) == \
+        (7.0, 7.0, 8.0)
+    res = _run("agree", _ratings(tmp_path, rows + [("<script>i0", "bob", "overall", "")]), "--machine", "grader",
+               "--out", tmp_path / "empty", "--bootstrap", 0)
+    assert res.exit_code == 0
+    assert (tmp_path / "empty" / "agreement.json").read_bytes() == (tmp_path / "na" / "agreement.json").read_bytes()
+
+
+HEADER = "item_id,rater,dimension,grade\n"
+TWO_HUMANS = "a,ann,d,1\na,bob,d,2\nb,ann,d,3\nb,bob,d,3\n"
+
+
+@pytest.mark.parametrize("name, content, args, message", [
+    ("missing", None, [], "file not found"),
+    ("folder", "dir", [], "a folder, not a ratings CSV file (expected item_id,rater,dimension,grade; answer_id"),
+    ("empty", "", [], "empty file: no header line (expected item_id,rater,dimension,grade"),
+    ("header_only", HEADER, [], "no ratings: only a header"),
+    ("all_na", HEADER + "a,ann,d,NA\nb,ann,d,\n", [], "no ratings: every grade is empty or NA"),
+    ("columns", "item,rater,dimension,grade\na,ann,d,1\n", [],
+     "missing column(s) item_id; the header is item,rater,dimension,grade (expected"),
+    ("not_a_number", HEADER + TWO_HUMANS + "c,ann,d,N/A\n", [],
+     "line 6: grade 'N/A' is not a number (a grade is a number; leave the cell empty or write NA"),
+    ("infinite", HEADER + TWO_HUMANS + "c,ann,d,inf\n", [], "line 6: grade 'inf' is not a finite number"),
+    ("twice", HEADER + TWO_HUMANS + "a,ann,d,2\n", [], "line 6: rater 'ann' rated 'a' / d twice"),
+    ("extra_field", HEADER + "a,ann,d,1,x\n", [], "line 2: more fields than the header has"),
+    ("malformed", HEADER + '"a,ann,d,1\n', [], "line 2: malformed CSV"),
+    ("binary", b"\x89PNG\x00\x00", [], "binary file (contains NUL bytes), not a ratings CSV"),
+    ("latin1", (HEADER + "a,ann,d,1\nb,jos\xe9,d,2\n").encode("latin-1"), [], "not UTF-8 text"),
+    ("one_grade", HEADER + "a,ann,d,2\nb,bob,d,2\n", [],
+     "every human grade is 2: agreement needs two or more different human grades to infer the scale"),
+    ("unknown_machine", HEADER + TWO_HUMANS, ["--machine", "robot"],
+     "--machine names rater(s) not in the file: robot"),
+])
+def test_agree_errors_name_the_file_and_speak_of_ratings(tmp_path, name, content, args, message):
+    path = tmp_path / f"{name}.csv"
+    if content == "dir":
+        path.mkdir()
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content)
+    res = _run("agree", path, "--out", tmp_path / "o", *args)
+    lines = [line for line in res.output.splitlines() if line.strip()]
+    assert res.exit_code == 2 and len(lines) == 1 and "Traceback" not in res.output, res.output
+    assert lines[0].startswith(f"grader agree: error: {path}: {message}"), lines[0]
+    assert not any(word in lines[0] for word in ("calibrat", "dataset", "not an answer")), lines[0]
+    assert not (tmp_path / "o").exists()

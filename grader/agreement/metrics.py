@@ -8,9 +8,19 @@ Undefined values are a policy, not an accident: a metric that is undefined for i
 for a correlation or kappa, fewer than two items, no item with two human ratings for PRMSE) returns NaN and
 warns with `UndefinedMetricWarning`; it never becomes a plausible 0.0.
 
-Ordinal and binary scales: kappa, exact and adjacent agreement and ordinal alpha compare grades rounded to
-the scale's grid (`Scale.step` from `Scale.min`), as a rater would have to give them; correlations, errors
-and bias use the unrounded values. On a continuous scale the grid-based metrics are not computed.
+Ordinal and binary scales: kappa, exact and adjacent agreement, ordinal alpha and the confusion matrix compare
+grades on the scale's grid (`Scale.step` from `Scale.min`): a rater's grade is rounded to it (halves up), as a
+rater would have to give it; correlations, errors and bias use the unrounded values. On a continuous scale the
+grid-based metrics are not computed.
+
+The human reference is one grade per item, or several humans' grades (an items x humans matrix, NaN = not
+rated). Their mean is not a grade and is never rounded: metrics of values (correlations, errors, bias, SMD,
+interval alpha) use it, kappa too (Cohen's kappa where the mean is on the grid, else the continuous kappa,
+`continuous_kappa_score`), while exact and adjacent agreement and ordinal alpha are computed against each
+human's own grades on the items that human rated and averaged over the humans, and the confusion matrix counts
+every (human grade, rater grade) pair. So a rater who copies the higher of two humans' grades and one who
+copies the lower get the same kappa and exact and adjacent agreement; rounding the humans' mean half up made the
+first look perfect.
 
 The metric functions return floats (`compare`: a dict of them); the summaries (`score_bands`, `confusion`,
 `rater_summary`, `ratings_agreement`) return the models of `grader.models.agreement`, whose values are rounded to
@@ -42,18 +52,52 @@ def _undefined(what: str) -> float:
     return float("nan")
 
 
-def _pair(human, predicted) -> tuple[np.ndarray, np.ndarray]:
-    h = np.asarray(human, dtype=np.float64).ravel()
+def _reference(human, predicted) -> tuple[np.ndarray, np.ndarray]:
+    """The human reference as given (one grade per item, or items x humans) and the rater's values (1-D)."""
+    h = np.asarray(human, dtype=np.float64)
+    h = h if h.ndim == 2 else h.ravel()
     p = np.asarray(predicted, dtype=np.float64).ravel()
-    if h.shape != p.shape:
+    if len(h) != len(p):
         raise ValueError(f"human and predicted have different lengths ({len(h)} and {len(p)})")
     return h, p
+
+
+def _pair(human, predicted) -> tuple[np.ndarray, np.ndarray]:
+    """One human value per item (several humans: their mean) and the rater's values."""
+    h, p = _reference(human, predicted)
+    if h.ndim == 2:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an item nobody rated: NaN
+            h = np.nanmean(h, axis=1)
+    return h, p
+
+
+def _per_human(fn: Callable[[np.ndarray, np.ndarray], float], human, predicted) -> float:
+    """`fn(grades, predicted)` against one human's grades; against items x humans, against each human on the
+    items that human rated, averaged over the humans where it is defined."""
+    h, p = _reference(human, predicted)
+    if h.ndim == 1:
+        return fn(h, p)
+    values = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        for column in h.T:
+            rated = ~np.isnan(column)
+            if rated.any():
+                values.append(fn(column[rated], p[rated]))
+    values = [v for v in values if math.isfinite(v)]
+    return float(np.mean(values)) if values else _undefined("undefined against every human")
 
 
 def to_grid(values, scale: Scale) -> np.ndarray:
     """Grades as integer steps of the scale's grid (clipped; halves round up)."""
     v = np.clip(np.asarray(values, dtype=np.float64), scale.min, scale.max)
     return np.floor((v - scale.min) / scale.step + 0.5 + 1e-9).astype(int)
+
+
+def _grid_or_nan(values: np.ndarray, scale: Scale) -> np.ndarray:
+    """`to_grid` as floats, NaN (not rated) kept."""
+    return np.where(np.isnan(values), np.nan, to_grid(np.nan_to_num(values, nan=scale.min), scale))
 
 
 # ------------------------------------------------------------------------------------------------ metrics
@@ -109,25 +153,52 @@ def standardized_mean_difference(human, predicted) -> float:
 
 
 def quadratic_weighted_kappa_score(human, predicted, *, scale: Scale) -> float:
-    """Cohen's kappa with quadratic weights (scikit-learn) on grades rounded to the scale's grid, with every
-    grid point as a label. NaN on a continuous scale or when it is undefined (both raters constant)."""
+    """Quadratic weighted kappa of the rater's grades (rounded to the scale's grid) against the human reference.
+
+    One human: Cohen's kappa with quadratic weights (scikit-learn) on both sides' grid grades, with every grid
+    point as a label. Several humans (items x humans, NaN = not rated): each human's grade on the grid, their
+    mean per item unrounded; where that mean is off the grid, `continuous_kappa_score` (which equals Cohen's
+    kappa on grid grades). NaN on a continuous scale or when it is undefined (both raters constant)."""
     from sklearn.metrics import cohen_kappa_score
 
-    h, p = _pair(human, predicted)
+    h, p = _reference(human, predicted)
     if not scale.discrete:
         return float("nan")
     if len(h) < 2:
         return _undefined("kappa needs at least two items")
+    if h.ndim == 2:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nanmean(_grid_or_nan(h, scale), axis=1)
+        if np.any(np.abs(mean - np.round(mean)) > 1e-9):
+            return continuous_kappa_score(mean, to_grid(p, scale))
+        hg = np.round(mean).astype(int)
+    else:
+        hg = to_grid(h, scale)
     labels = list(range(int(round((scale.max - scale.min) / scale.step)) + 1))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # scikit-learn's own undefined warning: ours follows
-        k = cohen_kappa_score(to_grid(h, scale), to_grid(p, scale), labels=labels, weights="quadratic")
+        k = cohen_kappa_score(hg, to_grid(p, scale), labels=labels, weights="quadratic")
     return float(k) if math.isfinite(k) else _undefined("kappa is undefined when both raters are constant")
+
+
+def continuous_kappa_score(human, predicted) -> float:
+    """Quadratic weighted kappa of values off a grid (RSMTool's `quadratic_weighted_kappa`, Haberman 2019):
+    `2 cov(h, p) / (var(h) + var(p) + (mean(h) - mean(p))^2)`, population moments (ddof=0). On grid grades it
+    equals Cohen's quadratic weighted kappa. Raters giving the reference + d and the reference - d (a constant
+    d) get the same value. NaN when undefined (both sides constant and equal)."""
+    h, p = _pair(human, predicted)
+    if len(h) < 2:
+        return _undefined("kappa needs at least two items")
+    den = float(np.var(h) + np.var(p) + (np.mean(h) - np.mean(p)) ** 2)
+    if den == 0:
+        return _undefined("kappa is undefined when both raters are constant")
+    return float(2 * np.mean((h - np.mean(h)) * (p - np.mean(p))) / den)
 
 
 def qwk_by_question_score(human, predicted, groups, *, scale: Scale) -> float:
     """Quadratic weighted kappa per question, averaged over the questions where it is defined."""
-    h, p = _pair(human, predicted)
+    h, p = _reference(human, predicted)
     g = np.asarray(groups)
     values = []
     with warnings.catch_warnings():
@@ -142,19 +213,21 @@ def qwk_by_question_score(human, predicted, groups, *, scale: Scale) -> float:
 
 
 def exact_agreement_score(human, predicted, *, scale: Scale) -> float:
-    """Share of items given the same grid point."""
-    h, p = _pair(human, predicted)
-    if not scale.discrete:
-        return float("nan")
-    return float(np.mean(to_grid(h, scale) == to_grid(p, scale))) if len(h) else _undefined("no items")
+    """Share of items given the same grid point (several humans: against each, averaged over the humans)."""
+    return _within(human, predicted, scale, 0)
 
 
 def adjacent_agreement_score(human, predicted, *, scale: Scale) -> float:
-    """Share of items within one grid step."""
-    h, p = _pair(human, predicted)
+    """Share of items within one grid step (several humans: against each, averaged over the humans)."""
+    return _within(human, predicted, scale, 1)
+
+
+def _within(human, predicted, scale: Scale, steps: int) -> float:
+    _reference(human, predicted)
     if not scale.discrete:
         return float("nan")
-    return float(np.mean(np.abs(to_grid(h, scale) - to_grid(p, scale)) <= 1)) if len(h) else _undefined("no items")
+    return _per_human(lambda h, p: float(np.mean(np.abs(to_grid(h, scale) - to_grid(p, scale)) <= steps))
+                      if len(h) else _undefined("no items"), human, predicted)
 
 
 def krippendorff_alpha_score(ratings, *, level: str = "interval", scale: Scale | None = None) -> float:
@@ -169,7 +242,7 @@ def krippendorff_alpha_score(ratings, *, level: str = "interval", scale: Scale |
     if level == "ordinal":
         if scale is None or not scale.discrete:
             return float("nan")
-        data = np.where(np.isnan(data), np.nan, to_grid(np.nan_to_num(data, nan=scale.min), scale))
+        data = _grid_or_nan(data, scale)
         domain = list(range(int(round((scale.max - scale.min) / scale.step)) + 1))
     pairable = (np.sum(~np.isnan(data), axis=0) >= 2).sum()
     values = data[~np.isnan(data)]
@@ -280,10 +353,10 @@ _metric("rmse", lambda h, p, s, g: rmse_error(h, p), False, description="root me
 _metric("mae", lambda h, p, s, g: mae_error(h, p), False, description="mean absolute error")
 _metric("exact", lambda h, p, s, g: exact_agreement_score(h, p, scale=s), True, True, "same grade")
 _metric("adjacent", lambda h, p, s, g: adjacent_agreement_score(h, p, scale=s), True, True, "within one grade")
-_metric("alpha_interval", lambda h, p, s, g: krippendorff_alpha_score(np.vstack([h, p]), level="interval"),
+_metric("alpha_interval", lambda h, p, s, g: krippendorff_alpha_score(np.vstack(_pair(h, p)), level="interval"),
         True, description="Krippendorff's alpha, interval")
-_metric("alpha_ordinal", lambda h, p, s, g: krippendorff_alpha_score(np.vstack([h, p]), level="ordinal",
-                                                                      scale=s), True, True,
+_metric("alpha_ordinal", lambda h, p, s, g: _per_human(
+    lambda hh, pp: krippendorff_alpha_score(np.vstack([hh, pp]), level="ordinal", scale=s), h, p), True, True,
         "Krippendorff's alpha, ordinal")
 _metric("bias", lambda h, p, s, g: mean_bias(h, p), "zero", description="mean(rater - human)")
 _metric("smd", lambda h, p, s, g: standardized_mean_difference(h, p), "zero",
@@ -294,8 +367,9 @@ BOOTSTRAPPED = ("qwk", "pearson", "rmse")
 
 
 def compare(human, predicted, *, scale: Scale, groups: Sequence | None = None) -> dict[str, float]:
-    """Every registered metric that applies to this scale (NaN where undefined, without warnings)."""
-    h, p = _pair(human, predicted)
+    """Every registered metric that applies to this scale (NaN where undefined, without warnings); `human` is
+    one grade per item or items x humans (module docstring)."""
+    h, p = _reference(human, predicted)
     g = None if groups is None else np.asarray(groups)
     out: dict[str, float] = {"n": float(len(h))}
     with warnings.catch_warnings():
@@ -313,7 +387,7 @@ def compare(human, predicted, *, scale: Scale, groups: Sequence | None = None) -
 def bootstrap_interval(metric: str, human, predicted, *, scale: Scale, n_boot: int = 1000, seed: int = 0,
                        level: float = 0.95) -> tuple[float, float]:
     """Percentile bootstrap interval of a registered metric, resampling items with replacement."""
-    h, p = _pair(human, predicted)
+    h, p = _reference(human, predicted)
     fn = METRICS.get(metric).compute
     if len(h) < 2 or n_boot < 1:
         return float("nan"), float("nan")
@@ -333,7 +407,9 @@ def bootstrap_interval(metric: str, human, predicted, *, scale: Scale, n_boot: i
 
 
 def score_bands(human, predicted, *, scale: Scale) -> list[Band]:
-    """Agreement per third of the scale (by the human grade): low, middle, high answers."""
+    """Agreement per third of the scale (by the human grade; several humans: their mean): low, middle, high
+    answers."""
+    ref, _ = _reference(human, predicted)
     h, p = _pair(human, predicted)
     width = (scale.max - scale.min) / 3
     band = np.where(h < scale.min + width - 1e-9, 0, np.where(h < scale.min + 2 * width - 1e-9, 1, 2))
@@ -343,20 +419,24 @@ def score_bands(human, predicted, *, scale: Scale) -> list[Band]:
         if not m.any():
             out.append(Band(band=name, n=0))
             continue
-        exact = exact_agreement_score(h[m], p[m], scale=scale) if scale.discrete else None
+        exact = exact_agreement_score(ref[m], p[m], scale=scale) if scale.discrete else None
         out.append(Band(band=name, n=int(m.sum()), mae=mae_error(h[m], p[m]), bias=mean_bias(h[m], p[m]),
                         exact=exact))
     return out
 
 
 def confusion(human, predicted, *, scale: Scale) -> Confusion:
-    """Counts of (human grade, rater grade) on the scale's grid (scikit-learn confusion_matrix)."""
+    """Counts of (human grade, rater grade) on the scale's grid (scikit-learn confusion_matrix); several humans:
+    every (human grade, rater grade) pair."""
     from sklearn.metrics import confusion_matrix
 
-    h, p = _pair(human, predicted)
+    h, p = _reference(human, predicted)
     n = int(round((scale.max - scale.min) / scale.step)) + 1
     labels = [float(scale.min + i * scale.step) for i in range(n)]
-    m = confusion_matrix(to_grid(h, scale), to_grid(p, scale), labels=list(range(n)))
+    m = np.zeros((n, n), dtype=int)
+    for column in (h.T if h.ndim == 2 else [h]):
+        rated = ~np.isnan(column)
+        m += confusion_matrix(to_grid(column[rated], scale), to_grid(p[rated], scale), labels=list(range(n)))
     return Confusion(labels=labels, rows_human_columns_rater=m.tolist())
 
 
@@ -376,7 +456,9 @@ def classification_scores(human, predicted, *, scale: Scale) -> dict[str, float]
 def rater_summary(human, predicted, *, scale: Scale, groups: Sequence | None = None, ids: Sequence | None = None,
                   n_boot: int = 1000, seed: int = 0, worst: int = 10) -> RaterSummary:
     """One rater against the human reference: every metric, bootstrap intervals, score bands, the confusion
-    matrix (ordinal/binary scales) and the largest disagreements (with their items when `ids` is given)."""
+    matrix (ordinal/binary scales) and the largest disagreements (with their items when `ids` is given).
+    `human`: one grade per item, or items x humans (module docstring)."""
+    ref, _ = _reference(human, predicted)
     h, p = _pair(human, predicted)
     worst_rows = None
     if ids is not None and worst:
@@ -384,11 +466,11 @@ def rater_summary(human, predicted, *, scale: Scale, groups: Sequence | None = N
         order = sorted(range(len(h)), key=lambda i: (-gap[i], str(ids[i])))[:worst]
         worst_rows = [Disagreement(item=str(ids[i]), human=h[i], rater=p[i]) for i in order if gap[i] > 0]
     return RaterSummary(
-        metrics=compare(h, p, scale=scale, groups=groups),
-        intervals={m: bootstrap_interval(m, h, p, scale=scale, n_boot=n_boot, seed=seed)
+        metrics=compare(ref, p, scale=scale, groups=groups),
+        intervals={m: bootstrap_interval(m, ref, p, scale=scale, n_boot=n_boot, seed=seed)
                    for m in BOOTSTRAPPED if not (METRICS.get(m).discrete_only and not scale.discrete)},
-        bands=score_bands(h, p, scale=scale),
-        confusion=confusion(h, p, scale=scale) if scale.discrete else None,
+        bands=score_bands(ref, p, scale=scale),
+        confusion=confusion(ref, p, scale=scale) if scale.discrete else None,
         largest_disagreements=worst_rows)
 
 
@@ -397,8 +479,10 @@ def ratings_agreement(items: Sequence[str], raters: Sequence[str], grades: np.nd
     """Agreement for one dimension from an items x raters matrix (NaN = not rated).
 
     The human consensus is the mean of the human raters (every rater not in `machines`); a human is compared
-    with the consensus of the *other* humans (so that it is not compared with itself). Machines get PRMSE
-    when some items have two or more human ratings. Every pair of raters is compared on the items both rated.
+    with the consensus of the *other* humans (so that it is not compared with itself), each rater on the items
+    it rated and at least one of those humans rated, with the humans' grades as the reference (module
+    docstring: their mean is never rounded). Machines get PRMSE when some items have two or more human
+    ratings. Every pair of raters is compared on the items both rated.
     """
     g = np.asarray(grades, dtype=np.float64)
     humans = [i for i, r in enumerate(raters) if r not in machines]
@@ -412,14 +496,11 @@ def ratings_agreement(items: Sequence[str], raters: Sequence[str], grades: np.nd
         others = [i for i in humans if i != j]
         if not others:
             continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            consensus = np.nanmean(g[:, others], axis=1)
-        m = ~np.isnan(consensus) & ~np.isnan(g[:, j])
+        m = (~np.isnan(g[:, others])).any(axis=1) & ~np.isnan(g[:, j])
         if m.sum() < 2:
             continue
-        fields = dict(rater_summary(consensus[m], g[m, j], scale=scale, ids=[items[i] for i in np.flatnonzero(m)],
-                                    n_boot=n_boot, seed=seed))
+        fields = dict(rater_summary(g[np.ix_(m, others)], g[m, j], scale=scale,
+                                    ids=[items[i] for i in np.flatnonzero(m)], n_boot=n_boot, seed=seed))
         machine = rater in machines
         if machine and len(humans) >= 2:
             fields["metrics"] = {**fields["metrics"], "prmse": _quiet(prmse_score, g[m, j], g[np.ix_(m, humans)])}

@@ -106,18 +106,20 @@ def run_calibrate(dataset: Dataset, table: FeatureTable, *, rubric: Rubric, buil
                                       predicted=round(float(pred[i]), 4), human=round(float(human[i]), 4),
                                       dimension=dim, variant=cv.variant[i]))
         idx = np.flatnonzero(m)
-        oof = rater_summary(human[idx], pred[idx], scale=scale, groups=[qids[i] for i in idx],
+        raters = sorted({r for a in dataset.answers for r in a.ratings.get(dim, {})})
+        humans = np.array([[dataset.answers[i].ratings.get(dim, {}).get(r, np.nan) for r in raters] for i in idx])
+        # An answer folder's grade is the mean of its raters: compare with their grades (never the rounded mean).
+        reference = humans if dataset.kind == "answer_folder" and len(raters) >= 2 else human[idx]
+        oof = rater_summary(reference, pred[idx], scale=scale, groups=[qids[i] for i in idx],
                             ids=[ids[i] for i in idx], n_boot=n_boot, seed=seed)
         variants = np.asarray(cv.variant)
-        by_variant = {v: compare(human[idx][variants[idx] == v], pred[idx][variants[idx] == v], scale=scale)
+        by_variant = {v: compare(reference[variants[idx] == v], pred[idx][variants[idx] == v], scale=scale)
                       for v in VARIANTS if (variants[idx] == v).sum() >= 2}
         agreement = None
-        raters = sorted({r for a in dataset.answers for r in a.ratings.get(dim, {})})
         if len(raters) >= 2:
-            matrix = np.array([[dataset.answers[i].ratings.get(dim, {}).get(r, np.nan) for r in raters]
-                               + [pred[i]] for i in idx])
-            agreement = ratings_agreement([ids[i] for i in idx], raters + ["grader"], matrix, scale=scale,
-                                          machines=["grader"], n_boot=0, seed=seed)
+            agreement = ratings_agreement([ids[i] for i in idx], raters + ["grader"],
+                                          np.column_stack([humans, pred[idx]]), scale=scale, machines=["grader"],
+                                          n_boot=0, seed=seed)
         splits = {s: {**compare(human[r], to_scale(p, scale), scale=scale),
                       **classification_scores(human[r], to_scale(p, scale), scale=scale)}
                   for s, (r, p, _) in official_splits(table, dim, seed=seed, cfg=cfg).items()}

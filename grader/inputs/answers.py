@@ -168,8 +168,9 @@ def read_answer(path: Path, *, max_bytes: int) -> Answer:
     return Answer(path=name, text=body, format=fmt, front_matter=front, question_id=question, segments=segments)
 
 
-def decode(raw: bytes, name: str) -> str:
-    """UTF-8 (with or without BOM), UTF-16 or UTF-32 with a BOM; anything else is refused with the reason."""
+def decode(raw: bytes, name: str, what: str = "an answer") -> str:
+    """UTF-8 (with or without BOM), UTF-16 or UTF-32 with a BOM; anything else is refused with the reason (a
+    binary file: "not <what>")."""
     if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16: FF FE starts both
         text = _decode_bom(raw, "utf-32", name)
     elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -179,7 +180,7 @@ def decode(raw: bytes, name: str) -> str:
             if _looks_utf16(raw):
                 raise GraderError("UTF-16 text without a byte-order mark", path=name,
                                   hint="re-save the file as UTF-8, or as UTF-16 with a BOM")
-            raise GraderError("binary file (contains NUL bytes), not an answer", path=name)
+            raise GraderError(f"binary file (contains NUL bytes), not {what}", path=name)
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
@@ -187,7 +188,7 @@ def decode(raw: bytes, name: str) -> str:
                 f"not UTF-8 text (invalid byte at offset {exc.start})", path=name, hint="re-save the file as UTF-8"
             ) from None
     if "\x00" in text:
-        raise GraderError("binary file (contains NUL characters), not an answer", path=name)
+        raise GraderError(f"binary file (contains NUL characters), not {what}", path=name)
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 

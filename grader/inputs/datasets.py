@@ -3,8 +3,8 @@
 Short-answer folder (DESIGN.md, "Datasets"): `questions.csv` (`question_id,question,reference_answer`), optional
 `reference_answers.csv` (`question_id,reference_answer`: more accepted answers, appended as reference lines),
 `answers.csv` (`answer_id,question_id,answer,score` plus optional `rater_N`, `split`, `label`, ...), optional
-`dataset.yaml` (name, `scale: {min, max, type, step}`). Ids are kept as strings. Rows with an empty score are
-skipped (the data did not grade them).
+`dataset.yaml` (name, `scale: {min, max, type, step}`). Ids are kept as strings. A score or grade that is empty
+or `NA` means "not graded": the row (or that rater's grade) is skipped.
 
 Answer folder: `answers/*.md` (front matter may name the question) plus `grades.csv` in long form
 (`answer_id,rater,dimension,grade`, `answer_id` = the file's stem). The consensus grade of a dimension is the
@@ -144,8 +144,10 @@ def read_answer_folder(root: Path) -> Dataset:
                    answers=answers)
 
 
-def _read_csv(path: Path, required: list[str], digest) -> list[tuple[int, dict[str, str]]]:
-    """(line number of the record, row) for every record; ids stay strings."""
+def _read_csv(path: Path, required: list[str], digest, *, what: str = "a CSV file",
+              hint: str | None = None) -> list[tuple[int, dict[str, str]]]:
+    """(line number of the record, row) for every record; ids stay strings. `what` names the file in the
+    message for a binary one, `hint` follows the message for missing columns."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -153,13 +155,15 @@ def _read_csv(path: Path, required: list[str], digest) -> list[tuple[int, dict[s
     except OSError as exc:
         raise GraderError(f"cannot read file: {exc.strerror or exc}", path=str(path)) from None
     digest.update(path.name.encode() + b"\0" + raw)
-    reader = csv.DictReader(io.StringIO(decode(raw, str(path)), newline=""), strict=True)
+    reader = csv.DictReader(io.StringIO(decode(raw, str(path), what), newline=""), strict=True)
     try:
         header = reader.fieldnames or []
+        if not header:
+            raise GraderError("empty file: no header line", path=str(path), hint=hint)
         absent = [c for c in required if c not in header]
         if absent:
             raise GraderError(f"missing column(s) {', '.join(absent)}; the header is {','.join(header)}",
-                              path=str(path))
+                              path=str(path), hint=hint)
         out = []
         line = reader.line_num + 1
         for row in reader:
@@ -186,16 +190,21 @@ def _read_meta(path: Path, digest) -> dict:
     return meta
 
 
-def _number(text: str, where: str, line: int, column: str) -> float | None:
+#: Cells that mean "not graded" (besides an empty one).
+NOT_GRADED = ("NA",)
+
+
+def _number(text: str, where: str, line: int, column: str, hint: str | None = None) -> float | None:
+    """A cell's number; None when it is empty or NA (not graded)."""
     text = (text or "").strip()
-    if not text:
+    if not text or text in NOT_GRADED:
         return None
     try:
         value = float(text)
     except ValueError:
-        raise GraderError(f"line {line}: {column} {text!r} is not a number", path=where) from None
+        raise GraderError(f"line {line}: {column} {text!r} is not a number", path=where, hint=hint) from None
     if not math.isfinite(value):
-        raise GraderError(f"line {line}: {column} {text!r} is not a finite number", path=where)
+        raise GraderError(f"line {line}: {column} {text!r} is not a finite number", path=where, hint=hint)
     return value
 
 
@@ -212,12 +221,9 @@ def _scale(meta: dict, grades: list[float], where: Path) -> Scale:
             raise GraderError(f"scale.{field}: {err['msg'].removeprefix('Value error, ')}", path=str(where)) \
                 from None
     else:
-        values = sorted(set(grades))
-        if len(values) < 2:
+        scale = _inferred_scale(grades)
+        if scale is None:
             raise GraderError("every grade is the same: no scale to calibrate to", path=str(where.parent))
-        kind = "binary" if len(values) == 2 else "ordinal" if all(v == int(v) for v in values) else "continuous"
-        step = values[1] - values[0] if kind == "binary" else 1.0
-        scale = Scale(min=values[0], max=values[-1], type=kind, step=step)
     outside = [g for g in grades if not scale.min <= g <= scale.max]
     if outside:
         raise GraderError(f"{len(outside)} grade(s) outside the scale {scale.label} (e.g. {outside[0]:g})",
@@ -225,24 +231,43 @@ def _scale(meta: dict, grades: list[float], where: Path) -> Scale:
     return scale
 
 
+def _inferred_scale(grades: list[float]) -> Scale | None:
+    """Two values -> binary, integers -> ordinal, else continuous; None with fewer than two values."""
+    values = sorted(set(grades))
+    if len(values) < 2:
+        return None
+    kind = "binary" if len(values) == 2 else "ordinal" if all(v == int(v) for v in values) else "continuous"
+    step = values[1] - values[0] if kind == "binary" else 1.0
+    return Scale(min=values[0], max=values[-1], type=kind, step=step)
+
+
 def _natural(name: str) -> tuple:
     return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name))
+
+
+RATINGS_COLUMNS = "item_id,rater,dimension,grade; answer_id is accepted for item_id"
+_GRADE_HINT = "a grade is a number; leave the cell empty or write NA where the rater did not rate the item"
 
 
 def read_ratings(path: str | Path, machines: Sequence[str] = (),
                  ) -> tuple[dict[str, tuple[list[str], list[str], list[list[float]]]], Scale]:
     """Long-form ratings (`item_id,rater,dimension,grade`; `answer_id` is accepted for `item_id`, as in
     `grades.csv`) -> per dimension (items, raters, items x raters grades with NaN where not rated), and the
-    scale inferred from the grades (see the module docstring)."""
+    scale inferred from the human grades (every rater not in `machines`; see the module docstring). An empty
+    or `NA` grade is "not rated": that rater's grade of the item is left out, the others' still count. Every
+    problem raises `GraderError` naming the file (and the line) in terms of ratings, not of calibration."""
     p = Path(path)
     digest = hashlib.sha256()
+    if p.is_dir():
+        raise GraderError("a folder, not a ratings CSV file", path=str(p), hint=f"expected {RATINGS_COLUMNS}")
     if not p.is_file():
-        raise GraderError("file not found", path=str(p))
+        raise GraderError("not a regular file (a pipe or device)" if p.exists() else "file not found", path=str(p))
     item_col = "answer_id" if "answer_id" in _header(p) else "item_id"
-    rows = _read_csv(p, [item_col, "rater", "dimension", "grade"], digest)
+    rows = _read_csv(p, [item_col, "rater", "dimension", "grade"], digest, what="a ratings CSV",
+                     hint=f"expected {RATINGS_COLUMNS}")
     cells: dict[str, dict[tuple[str, str], float]] = defaultdict(dict)
     for line, row in rows:
-        grade = _number(row["grade"], str(p), line, "grade")
+        grade = _number(row["grade"], str(p), line, "grade", hint=_GRADE_HINT)
         if grade is None:
             continue
         key = (row[item_col], row["rater"])
@@ -250,20 +275,32 @@ def read_ratings(path: str | Path, machines: Sequence[str] = (),
             raise GraderError(f"line {line}: rater {key[1]!r} rated {key[0]!r} / {row['dimension']} twice", path=str(p))
         cells[row["dimension"]][key] = grade
     if not cells:
-        raise GraderError("no ratings", path=str(p))
+        raise GraderError("no ratings: every grade is empty or NA" if rows else "no ratings: only a header",
+                          path=str(p))
     out = {}
     for dim in sorted(cells):
         items = sorted({i for i, _ in cells[dim]}, key=_natural)
         raters = sorted({r for _, r in cells[dim]}, key=_natural)
         out[dim] = (items, raters, [[cells[dim].get((i, r), math.nan) for r in raters] for i in items])
+    return out, _ratings_scale(cells, machines, p)
+
+
+def _ratings_scale(cells: dict[str, dict[tuple[str, str], float]], machines: Sequence[str], path: Path) -> Scale:
+    """The scale the human grades span (every grade's when every rater is a machine)."""
     human = [g for d in cells.values() for (_, r), g in d.items() if r not in machines]
-    scale = _scale({}, human or [g for d in cells.values() for g in d.values()], p)
-    return out, scale
+    grades, whose = (human, "human grade") if human else ([g for d in cells.values() for g in d.values()], "grade")
+    scale = _inferred_scale(grades)
+    if scale is None:
+        raise GraderError(f"every {whose} is {grades[0]:g}: agreement needs two or more different {whose}s to "
+                          "infer the scale", path=str(path))
+    return scale
 
 
 def _header(path: Path) -> list[str]:
+    """The first line's fields (decoded as the CSV will be), to choose the item column."""
     try:
-        first = path.read_text(encoding="utf-8-sig").splitlines()[:1]
-    except (OSError, UnicodeDecodeError):
-        return []
+        text = decode(path.read_bytes(), str(path), "a ratings CSV")
+    except OSError:
+        return []  # _read_csv says why
+    first = text.splitlines()[:1]
     return next(csv.reader(first), []) if first else []

@@ -70,7 +70,7 @@ class Band(Frozen):
 
 
 class Confusion(Frozen):
-    """Counts of (human grade, rater grade) on the scale's grid."""
+    """Counts of (human grade, rater grade) on the scale's grid; against several humans, one per human grade."""
 
     labels: list[Rounded]
     rows_human_columns_rater: list[list[int]]

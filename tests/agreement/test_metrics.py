@@ -11,7 +11,7 @@ from sklearn.metrics import cohen_kappa_score
 
 from grader.agreement.metrics import (
     METRICS, UndefinedMetricWarning, _interval_alpha, adjacent_agreement_score, bootstrap_interval, compare,
-    confusion, exact_agreement_score, krippendorff_alpha_score, pearson_score, prmse_score,
+    confusion, continuous_kappa_score, exact_agreement_score, krippendorff_alpha_score, pearson_score, prmse_score,
     quadratic_weighted_kappa_score, qwk_by_question_score, ratings_agreement, rmse_error, score_bands,
     spearman_score, standardized_mean_difference,
 )
@@ -157,3 +157,67 @@ def test_ratings_agreement_humans_against_the_others_and_machines_get_prmse():
     assert set(out.pairs) == {"ann ~ bob", "ann ~ tool", "bob ~ tool"}
     assert out.raters["tool"].largest_disagreements[0].item == "d"
     assert RatingsAgreement.model_validate_json(out.model_dump_json()) == out
+
+
+# ------------------------------------------------- conventions against several humans (issue 18, part 3)
+
+H1, H2 = [1, 2, 3, 2], [2, 3, 4, 3]  # two humans; their mean is 1.5, 2.5, 3.5, 2.5: off the grid
+
+
+def _issue_example():
+    grades = np.array([H1, H2, H1, H2], dtype=float).T  # h1, h2, copy_low (= h1), copy_high (= h2)
+    return ratings_agreement(list("abcd"), ["h1", "h2", "copy_low", "copy_high"], grades, scale=ONE_TO_FOUR,
+                             machines=["copy_low", "copy_high"], n_boot=50)
+
+
+def test_a_rater_above_two_humans_and_one_below_get_the_same_figures():
+    out = _issue_example()
+    low, high = out.raters["copy_low"].metrics, out.raters["copy_high"].metrics
+    for metric in ("qwk", "exact", "adjacent", "alpha_ordinal", "pearson", "rmse", "mae", "alpha_interval"):
+        assert low[metric] == high[metric], metric
+    assert low["bias"] == -high["bias"] == -0.5
+    # continuous kappa of (mean, copy): cov = var = 0.5, squared mean difference 0.25 -> 1 / 1.25
+    assert low["qwk"] == pytest.approx(0.8)
+    assert (low["exact"], low["adjacent"]) == (0.5, 1.0)  # matches one of the two humans on every item
+    # rounding the mean half up (the old convention) made copy_high a perfect rater and copy_low a poor one
+    rounded = np.floor(np.mean([H1, H2], axis=0) + 0.5)
+    assert quadratic_weighted_kappa_score(rounded, H2, scale=ONE_TO_FOUR) == 1.0
+    assert quadratic_weighted_kappa_score(rounded, H1, scale=ONE_TO_FOUR) == pytest.approx(0.5)
+
+
+def test_one_human_is_compared_as_before():
+    """On-grid comparisons do not change: one human's grades as a vector or as a one-column matrix."""
+    rng = np.random.default_rng(4)
+    h = rng.integers(1, 5, 60).astype(float)
+    p = np.clip(h + rng.normal(0, 0.8, 60), 1, 4)
+    assert compare(h[:, None], p, scale=ONE_TO_FOUR) == compare(h, p, scale=ONE_TO_FOUR)
+    assert confusion(h[:, None], p, scale=ONE_TO_FOUR) == confusion(h, p, scale=ONE_TO_FOUR)
+    both_agree = np.column_stack([h, h])  # a mean on the grid: Cohen's kappa (scikit-learn), as before
+    assert quadratic_weighted_kappa_score(both_agree, p, scale=ONE_TO_FOUR) == \
+        quadratic_weighted_kappa_score(h, p, scale=ONE_TO_FOUR)
+
+
+def test_continuous_kappa_is_rsmtools_formula_and_equals_cohens_on_grades():
+    rng = np.random.default_rng(5)
+    h, p = rng.integers(0, 4, 80), rng.integers(0, 4, 80)
+    assert continuous_kappa_score(h, p) == pytest.approx(cohen_kappa_score(h, p, weights="quadratic"))
+    x, y = rng.normal(2, 1, 50), rng.normal(2.3, 0.7, 50)
+    cov = np.cov(x, y, ddof=0)[0, 1]
+    assert continuous_kappa_score(x, y) == pytest.approx(2 * cov / (x.var() + y.var() + (x.mean() - y.mean()) ** 2))
+    assert continuous_kappa_score(x, x + 0.4) == pytest.approx(continuous_kappa_score(x, x - 0.4))
+    with pytest.warns(UndefinedMetricWarning):
+        assert math.isnan(continuous_kappa_score([2, 2], [2, 2]))
+
+
+def test_grades_against_several_humans_use_each_humans_own_grade_where_rated():
+    humans = np.array([[1, 2], [2, np.nan], [3, 3], [4, 3]], dtype=float)  # the second human skipped item 2
+    rater = [1, 3, 3, 4]
+    # first human: 4 items, 3 exact; second: 3 items (1, 3, 4), 1 exact -> (3/4 + 1/3) / 2
+    assert exact_agreement_score(humans, rater, scale=ONE_TO_FOUR) == pytest.approx((3 / 4 + 1 / 3) / 2)
+    assert adjacent_agreement_score(humans, rater, scale=ONE_TO_FOUR) == 1.0
+    conf = confusion(humans, rater, scale=ONE_TO_FOUR).rows_human_columns_rater  # 7 (human, rater) pairs
+    assert conf == [[1, 0, 0, 0], [1, 0, 1, 0], [0, 0, 2, 1], [0, 0, 0, 1]]
+    mean = np.nanmean(humans, axis=1)  # 1.5, 2, 3, 3.5: off the grid -> continuous kappa of the mean
+    assert quadratic_weighted_kappa_score(humans, rater, scale=ONE_TO_FOUR) == pytest.approx(
+        continuous_kappa_score(mean - 1, np.array(rater) - 1))
+    assert pearson_score(humans, rater) == pytest.approx(pearsonr(mean, rater).statistic)
