@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.agreement.gates import Gate, parse_gates
+from grader.agreement.gates import Gate, failed_gates, parse_gates
 from grader.agreement.metrics import ratings_agreement
 from grader.calibration.apply import Calibrator
 from grader.calibration.run import CalibrateRun, featurize_dataset, run_calibrate
@@ -108,8 +108,6 @@ def agree(ratings: str | Path, *, machines: Sequence[str] = (), fail_under: Sequ
     the consensus of the human raters (`machines` are left out of it), with bootstrap intervals; `fail_under`
     gates (`"qwk=0.7"`, `"bias=0.1"`: a machine, else any rater, fails when worse than the value)."""
     import numpy as np
-
-    from grader.agreement.gates import failed_gates
 
     gates = parse_gates(fail_under)
     data, scale = read_ratings(str(ratings), list(machines))

@@ -68,8 +68,6 @@ class Assessment:
     flags: list[MistakeHit]
     dimensions: dict[str, float]
     overall: float
-    language: str = "en"
-    english_share: float = 1.0
 
 
 def config_hash(rubric: Rubric, embedder: Embedder, plan: str) -> str:
@@ -224,13 +222,15 @@ def assess(sa: SectionedAnswer, rubric: Rubric, table: EmbeddingTable, requested
     flags = find_mistakes(sa, question, rubric, hits, coverage, _first_hits(mentions, quality)) + gaming
     concepts = {c: credit.get(c, 0.0) for c in relevant_concepts(question)} if rubric.detectors else None
     dims, overall = score_dimensions(coverage, rubric, concepts=concepts, flags=flags)
-    language, share = identify(sa.answer.text, rubric.language)
-    return Assessment(sa, choice, question, coverage, hits, flags, dims, overall, language, share)
+    return Assessment(sa, choice, question, coverage, hits, flags, dims, overall)
 
 
 def build_report(a: Assessment, rubric: Rubric, embedder: Embedder, chash: str, plan: str) -> Report:
-    """The report of one assessment, every score rounded to `DECIMALS`."""
+    """The report of one assessment, every score rounded to `DECIMALS`, with the answer's language (named here,
+    not in `assess`: calibration features never need it)."""
     sa, choice = a.sectioned, a.choice
+    language, share = identify(sa.answer.text, rubric.language)
+    flag = language_flag(language, share, rubric.language)  # after scoring: it deducts nothing
     return Report(
         grader_version=__version__,
         model=getattr(embedder, "label", embedder.model_id),
@@ -238,22 +238,16 @@ def build_report(a: Assessment, rubric: Rubric, embedder: Embedder, chash: str, 
         answer=AnswerInfo(path=sa.answer.path, question_id=a.question.id, question_source=choice.source,
                           question_margin=_r(choice.margin), question_similarity=_r(choice.similarity),
                           question_guess=choice.guess, format=sa.answer.format,
-                          words=len(sa.answer.text.split()), language=a.language,
-                          english_share=_r(a.english_share)),
+                          words=len(sa.answer.text.split()), language=language,
+                          english_share=_r(share)),
         overall=Overall(score=_r(a.overall)),
         dimensions={d.id: DimensionScore(score=_r(a.dimensions[d.id]), evidence=_evidence(a.coverage, d.stages))
                     for d in rubric.dimensions},
         sections=_sections(sa, a.coverage, rubric),
         detectors=[h.model_copy(update={"credit": _r(h.credit)}) for h in a.hits],
         time_allocation=allocate_time(sa, rubric, plan),
-        mistakes=[f.model_copy(update={"deduction": _r(f.deduction)}) for f in a.flags] + _language_flags(a, rubric),
+        mistakes=[f.model_copy(update={"deduction": _r(f.deduction)}) for f in a.flags] + ([flag] if flag else []),
     )
-
-
-def _language_flags(a: Assessment, rubric: Rubric) -> list[MistakeHit]:
-    """The `not_english` flag, after scoring (it deducts nothing: it says the scores cannot be trusted)."""
-    flag = language_flag(a.language, a.english_share, rubric.language)
-    return [flag] if flag else []
 
 
 def _first_hits(mentions: Sequence[Sequence[Mention]], quality: Sequence[Any]) -> dict[str, int]:
