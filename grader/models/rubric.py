@@ -106,6 +106,9 @@ class SectionsConfig(Frozen):
 
     none_headings: list[str] = Field(
         description="phrases of headings whose text belongs to no stage (summary, table of contents)")
+    reference_headings: list[str] = Field(
+        default=[], description="phrases of headings of reference lists (references, further reading): "
+                                "their text is never evidence of a concept")
     none_points: list[str] = Field(
         default=[], description="sentences that stand for text in no stage (greetings, agendas, closings); "
                                 "the none state's prototypes in stage inference")
@@ -218,6 +221,9 @@ class SubstanceConfig(Frozen):
     min_function_words: Annotated[int, Field(ge=0)] = Field(
         description="fewer function words than this (numbers aside) make a fragment")
     fragment_weight: Unit
+    fragment_max_words: Annotated[int, Field(ge=0)] | None = Field(
+        default=None, description="a fragment also has at most this many content words outside its concept "
+                                  "terms (a terse note that says something is not a bare list item); None: any")
     dense_concepts: Annotated[int, Field(ge=2)] = Field(
         description="a sentence naming at least this many concepts ...")
     dense_words_per_concept: Positive = Field(description="... with at most this many words per concept is stuffed")

@@ -27,7 +27,15 @@ from typing import Any
 
 from grader.models import DEFAULT_SECTIONS, Answer, SectionedAnswer, SectionsConfig, Segment, Sentence, Stage
 
-_HTML_HEADING = re.compile(r"<h([1-6])\b[^>]*>(.*?)</h\1\s*>", re.IGNORECASE | re.DOTALL)
+_HTML_HEADING = re.compile(r"<h([1-6])\b[^>]*>(.*?)</h\1\s*>|^(#{1,6})[ \t]+(.+?)[ \t#]*$",
+                           re.IGNORECASE | re.DOTALL | re.MULTILINE)
+_HTML_IMAGE = re.compile(r"<(?:img|figure|figcaption|picture|video)\b", re.IGNORECASE)
+_CAPTION = re.compile(r"^\s*(?:figure|fig\.|image|img|photo|picture|diagram|screenshot|source)\s*\d*\s*[:.(-]",
+                      re.IGNORECASE)
+_CAPTION_WORDS = 20  # a paragraph holding an image is its caption unless it says more than this
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_CITATION = re.compile(r"^\s*(?:\[\s*\d{4}\s*\]|\[\d{1,3}\]\s|\[?\d{1,3}(?:\.\d)?k\]|(?:read more|see also|"
+                       r"further reading|source|via|ref(?:erence)?s?)\s*:)", re.IGNORECASE)
 _HTML_SKIP = re.compile(r"<!--.*?(?:-->|\Z)|<(script|style)\b.*?(?:</\1\s*>|\Z)", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 _WORD = re.compile(r"\w+")
@@ -71,6 +79,7 @@ def split_sections(answers: Sequence[Answer], stages: Sequence[Stage], nlp: Any,
                     sentences.append(Sentence(
                         text=text, start=start, end=end, stage=fixed, heading=block.heading,
                         candidates=block.candidates, forced_none=block.forced_none, block=index,
+                        role=block.role, context=block.context,
                         method="heading" if decided else None, confidence=1.0 if decided else None,
                         t_start=t0, t_end=t1))
         out.append(SectionedAnswer(answer=answer, sentences=sentences, headings=headings))
@@ -126,6 +135,8 @@ class _Block:
     candidates: tuple[str, ...]
     forced_none: bool
     index: int
+    role: str = "prose"
+    context: str | None = None
 
 
 @dataclass
@@ -136,6 +147,7 @@ class _Heading:
     none: bool
     parent: int | None
     weak: bool = False  # a run-in label: subordinate to a parent heading that names a stage
+    reference: bool = False  # a references / further-reading section (or inside one)
 
 
 @dataclass
@@ -145,6 +157,7 @@ class _Pending:
     end: int
     head: int | None
     index: int
+    role: str = "prose"
 
 
 @dataclass
@@ -165,15 +178,21 @@ class _Walker:
             self.stack.pop()
         matched = stages_of_heading(title, self.stages)
         none = not matched and names_no_stage(title, self.config.none_headings)
-        self.heads.append(_Heading(level, title, matched, none, self.stack[-1] if self.stack else None, weak))
+        parent = self.stack[-1] if self.stack else None
+        reference = names_no_stage(title, self.config.reference_headings) or (
+            parent is not None and self.heads[parent].reference)
+        self.heads.append(_Heading(level, title, matched, none, parent, weak, reference))
         self.stack.append(len(self.heads) - 1)
 
-    def prose(self, text: str, span: tuple[int, int] | None) -> None:
+    def prose(self, text: str, span: tuple[int, int] | None, role: str = "prose") -> None:
         if not text.strip():
             return
         a, b = span or (0, 0)
+        head = self.stack[-1] if self.stack else None
+        if head is not None and self.heads[head].reference:
+            role = "reference"
         self.pending.append(_Pending(text, self.offset(a), self.offset(b) if b > a else len(self.text),
-                                     self.stack[-1] if self.stack else None, len(self.pending)))
+                                     head, len(self.pending), role))
 
 
 def _blocks(text: str, stages: Sequence[Stage], config: SectionsConfig) -> tuple[list[_Block], list[tuple[str, str | None]]]:
@@ -186,9 +205,14 @@ def _blocks(text: str, stages: Sequence[Stage], config: SectionsConfig) -> tuple
     level = 0
     row: list[str] = []
     row_span: tuple[int, int] | None = None
+    lists = 0  # open lists around the current token
     for i, tok in enumerate(tokens):
         if i <= skip_until:
             continue
+        if tok.type in ("ordered_list_open", "bullet_list_open"):
+            lists += 1
+        elif tok.type in ("ordered_list_close", "bullet_list_close"):
+            lists -= 1
         if tok.type == "heading_open":
             in_heading, level = True, int(tok.tag[1:])
         elif tok.type == "heading_close":
@@ -196,12 +220,12 @@ def _blocks(text: str, stages: Sequence[Stage], config: SectionsConfig) -> tuple
         elif tok.type in ("ordered_list_open", "bullet_list_open"):
             end = _close_of(tokens, i)
             if _is_toc(tokens, i, end, stages):
-                skip_until = end
+                skip_until, lists = end, lists - 1
                 continue
             title = _list_heading(tokens, i)
             if title is not None:
                 w.open(_LIST_LEVEL, title)
-                skip_until = i + 6
+                skip_until, lists = i + 6, lists - 1
         elif tok.type == "list_item_open":
             title = _item_heading(tokens, i)
             if title is not None:
@@ -210,7 +234,7 @@ def _blocks(text: str, stages: Sequence[Stage], config: SectionsConfig) -> tuple
         elif tok.type == "tr_open":
             row, row_span = [], tok.map
         elif tok.type == "tr_close":
-            w.prose("; ".join(c for c in row if c.strip()), row_span)
+            w.prose("; ".join(c for c in row if c.strip()), row_span, "table")
             row = []
         elif tok.type == "html_block":
             _html(w, tok)
@@ -228,11 +252,12 @@ def _blocks(text: str, stages: Sequence[Stage], config: SectionsConfig) -> tuple
                 title, lvl, rest = lead
                 w.open(lvl, title, weak=lvl == _RUNIN_LEVEL)
                 plain = rest
-            w.prose(plain, tok.map)
+            w.prose(plain, tok.map, _inline_role(tok, plain, "item" if lists else "prose"))
     final = _resolve(w.heads, [s.id for s in stages])
     titles = [_deciding_title(w.heads, final, k) for k in range(len(w.heads))]
     blocks = [_Block(p.text, p.start, p.end, titles[p.head] if p.head is not None else None,
-                     *(final[p.head] if p.head is not None else ((), False)), p.index) for p in w.pending]
+                     *(final[p.head] if p.head is not None else ((), False)), p.index, p.role,
+                     w.heads[p.head].title if p.head is not None else None) for p in w.pending]
     headings = [(h.title, final[k][0][0] if final[k][0] else None) for k, h in enumerate(w.heads)]
     return blocks, headings
 
@@ -274,14 +299,44 @@ def _deciding_title(heads: list[_Heading], final: list[tuple[tuple[str, ...], bo
 
 
 def _html(w: _Walker, tok: Any) -> None:
-    """Headings in a raw HTML block open sections; the text around them (tags stripped) is prose."""
+    """Headings in a raw HTML block open sections (`<hN>`, and Markdown `#` lines the block swallowed because
+    no blank line ended it); the text around them (tags stripped) is prose, or a caption around an image."""
     content = _HTML_SKIP.sub(" ", tok.content)
+    pre = "<pre" in content.lower()
     pos = 0
     for m in _HTML_HEADING.finditer(content):
-        w.prose(_html_text(content[pos:m.start()]), tok.map)
-        w.open(int(m.group(1)), _html_text(m.group(2)))
+        if not m.group(1) and pre:
+            continue  # a "#" line of code inside <pre>, not a heading
+        _html_prose(w, content[pos:m.start()], tok.map)
+        w.open(int(m.group(1)) if m.group(1) else len(m.group(3)), _html_text(m.group(2) or m.group(4)))
         pos = m.end()
-    w.prose(_html_text(content[pos:]), tok.map)
+    _html_prose(w, content[pos:], tok.map)
+
+
+def _html_prose(w: _Walker, fragment: str, span: tuple[int, int] | None) -> None:
+    w.prose(_html_text(fragment), span, "caption" if _HTML_IMAGE.search(fragment) else "prose")
+
+
+def _inline_role(tok: Any, plain: str, role: str) -> str:
+    """`reference` for a paragraph or item that is mostly link text, a bare URL or a citation ("[2018] Title";
+    "Read more: ..."), `caption` for a short one that holds an image or one that opens like a figure caption
+    ("Figure 3: ..."); else `role`."""
+    kids = tok.children or []
+    if _CAPTION.match(plain) or (any(c.type == "image" for c in kids) and len(plain.split()) < _CAPTION_WORDS):
+        return "caption"
+    letters = sum(1 for ch in plain if ch.isalnum())
+    linked, depth = 0, 0
+    for c in kids:
+        if c.type == "link_open":
+            depth += 1
+        elif c.type == "link_close":
+            depth -= 1
+        elif depth and c.type in ("text", "code_inline"):
+            linked += sum(1 for ch in c.content if ch.isalnum())
+    bare = sum(len(m.group()) for m in _URL.finditer(plain))
+    if letters and (linked + bare) / letters >= 0.5 or _CITATION.match(plain):
+        return "reference"
+    return role
 
 
 def _html_text(fragment: str) -> str:
