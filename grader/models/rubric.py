@@ -193,6 +193,8 @@ class DetectorSpec(Frozen):
     """A concept interviewers listen for: where it belongs, what it feeds, and how it is found."""
 
     id: Identifier
+    description: str = Field(default="", description="what counts as the concept, with one positive example and "
+                                                      "one look-alike that does not")
     stages: list[str] = Field(min_length=1, description="home stage(s): a mention elsewhere counts less")
     feeds: dict[str, Positive] = Field(min_length=1, description="dimension id -> weight")
     negation: bool = Field(default=True, description="a negated mention does not count")
