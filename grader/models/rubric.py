@@ -248,6 +248,7 @@ class DetectionConfig(Frozen):
     off_stage_credit: Unit = Field(description="credit of a substantive mention outside the home stages")
     weak_credit: Unit = Field(description="credit of a mention in a fragment, definition, stuffed or repeated line")
     penalty_deduction: Unit = Field(description="default deduction of a question penalty")
+    max_deduction: Unit = Field(default=1.0, description="flags take at most this share off one dimension")
     negation: NegationConfig
     substance: SubstanceConfig
     gaming: dict[GamingId, GamingFlag]

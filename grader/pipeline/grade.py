@@ -250,9 +250,11 @@ def assess(sa: SectionedAnswer, rubric: Rubric, table: EmbeddingTable, requested
     quality, gaming = assess_sentences(sa, lemmas.sentences, mentions, table, rubric)
     coverage = compute_coverage(sa, question, rubric.stage_ids, rubric.coverage, table,
                                 weights=[q.weight for q in quality])
-    hits = concept_hits(sa, mentions, quality, rubric, context_concepts(lemmas, detectors))
+    context = context_concepts(lemmas, detectors)
+    hits = concept_hits(sa, mentions, quality, rubric, context)
     credit = {h.id: h.credit for h in hits}
-    flags = find_mistakes(sa, question, rubric, hits, coverage, _first_hits(mentions, quality)) + gaming
+    flags = find_mistakes(sa, question, rubric, hits, coverage, _first_hits(mentions, quality),
+                          present=named_concepts(sa, mentions, context)) + gaming
     concepts = {c: credit.get(c, 0.0) for c in relevant_concepts(question)} if rubric.detectors else None
     dims, overall = score_dimensions(coverage, rubric, concepts=concepts, flags=flags)
     return Assessment(sa, choice, question, coverage, hits, flags, dims, overall)
@@ -281,6 +283,19 @@ def build_report(a: Assessment, rubric: Rubric, embedder: Embedder, chash: str, 
         time_allocation=allocate_time(sa, rubric, plan),
         mistakes=[f.model_copy(update={"deduction": _r(f.deduction)}) for f in a.flags] + ([flag] if flag else []),
     )
+
+
+def named_concepts(sa: SectionedAnswer, mentions: Sequence[Sequence[Mention]],
+                   context: Sequence[frozenset[str]]) -> frozenset[str]:
+    """Every concept the answer names, not negated, anywhere but in references and captions, or in a heading
+    over its text: what a "nothing about X" flag must not overlook."""
+    out: set[str] = set()
+    for s, ms, ctx in zip(sa.sentences, mentions, context):
+        if s.role in ("reference", "caption"):
+            continue
+        out.update(m.detector for m in ms if not m.negated)
+        out.update(ctx)
+    return frozenset(out)
 
 
 def _first_hits(mentions: Sequence[Sequence[Mention]], quality: Sequence[Any]) -> dict[str, int]:

@@ -308,7 +308,7 @@ def _html(w: _Walker, tok: Any) -> None:
         if not m.group(1) and pre:
             continue  # a "#" line of code inside <pre>, not a heading
         _html_prose(w, content[pos:m.start()], tok.map)
-        w.open(int(m.group(1)) if m.group(1) else len(m.group(3)), _html_text(m.group(2) or m.group(4)))
+        w.open(int(m.group(1)) if m.group(1) else len(m.group(3)), _html_text(m.group(2) if m.group(1) else m.group(4)))
         pos = m.end()
     _html_prose(w, content[pos:], tok.map)
 
