@@ -250,7 +250,8 @@ def concept_hits(answer: SectionedAnswer, mentions: Sequence[Sequence[Mention]],
                 credit = cfg.off_stage_credit
                 note = f"outside its stage(s) {', '.join(spec.stages)}" if sent.stage else "no stage heading"
             hit = DetectorHit(id=m.detector, hit=credit > 0 and not q.weak, negated=m.negated,
-                              stage=sent.stage, evidence=sent.text, start=sent.start, credit=credit, note=note)
+                              stage=sent.stage, evidence=sent.text, start=sent.start, credit=credit, note=note,
+                              description=spec.description)
             # best credit; a negated mention beats none; the sentence's own words beat its heading's; the earliest
             key = (credit, not m.negated, direct, -i)
             if m.detector not in best or key > best[m.detector][0]:
