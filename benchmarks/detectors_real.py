@@ -228,6 +228,7 @@ def main() -> int:
     ap.add_argument("--all", action="store_true", help="with --dump: every hit, judged or not")
     ap.add_argument("--batch-words", type=int, default=12000)
     ap.add_argument("--json", type=Path, help="also write the raw hits and flags as JSON here")
+    ap.add_argument("--from-json", type=Path, help="evaluate hits and flags saved by --json (another version)")
     args = ap.parse_args()
     corpus = Path(args.corpus)
     if not (corpus / "answers").is_dir():
@@ -235,6 +236,12 @@ def main() -> int:
         return 2
     with (corpus / "SOURCES.tsv").open(encoding="utf-8") as fh:
         questions = {r["file"]: r["question_id"] for r in csv.DictReader(fh, delimiter="\t")}
+    if args.from_json:
+        saved = json.loads(args.from_json.read_text())
+        hits = [Hit(**h) for h in saved["hits"]]
+        flags = [tuple(f) for f in saved["flags"]]
+        report(evaluate(hits, flags, questions), len({h.file for h in hits}))  # type: ignore[arg-type]
+        return 0
     reports, texts = run_grader(corpus, args.backend)
     hits, flags = hits_of(reports, texts), flags_of(reports)
     if args.json:

@@ -40,6 +40,7 @@ from grader.pipeline.sections import split_sections
 from grader.pipeline.stages import infer_stages, prototype_texts, stage_prototypes
 from grader.pipeline.substance import assess_sentences, concept_hits
 from grader.pipeline.timing import allocate_time
+from grader.pipeline.verify import verifier_texts, verify
 
 DECIMALS = 4
 Request = tuple[str, QuestionSource] | None
@@ -179,7 +180,9 @@ def parse_and_embed(answers: Sequence[Answer], rubric: Rubric, tools: Toolkit,
     encoding ~300 rubric texts when one named answer is graded with a cold cache.)"""
     sectioned = split_sections(answers, rubric.stages, tools.nlp, rubric.sections)
     texts = [s.text for a in sectioned for s in a.sentences] + question_texts(rubric, question_ids) + \
-        prototype_texts(rubric, question_ids)
+        prototype_texts(rubric, question_ids) + verifier_texts(rubric)
+    if rubric.detection is not None and rubric.detection.verifier is not None:
+        texts += sorted({s.context for a in sectioned for s in a.sentences if s.context})
     try:
         return sectioned, embed_texts(texts, tools.embedder, tools.cache)
     except OSError as exc:
@@ -251,7 +254,8 @@ def assess(sa: SectionedAnswer, rubric: Rubric, table: EmbeddingTable, requested
     coverage = compute_coverage(sa, question, rubric.stage_ids, rubric.coverage, table,
                                 weights=[q.weight for q in quality])
     context = context_concepts(lemmas, detectors)
-    hits = concept_hits(sa, mentions, quality, rubric, context)
+    kept, kept_context = verify(sa, mentions, context, [q.weak for q in quality], rubric, table)
+    hits = concept_hits(sa, kept, quality, rubric, kept_context)
     credit = {h.id: h.credit for h in hits}
     flags = find_mistakes(sa, question, rubric, hits, coverage, _first_hits(mentions, quality),
                           present=named_concepts(sa, mentions, context)) + gaming

@@ -25,17 +25,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from grader.pipeline.roles import html_role, inline_role
+from grader.pipeline.segments import segment_index, time_at, times
 from grader.models import DEFAULT_SECTIONS, Answer, SectionedAnswer, SectionsConfig, Segment, Sentence, Stage
 
 _HTML_HEADING = re.compile(r"<h([1-6])\b[^>]*>(.*?)</h\1\s*>|^(#{1,6})[ \t]+(.+?)[ \t#]*$",
                            re.IGNORECASE | re.DOTALL | re.MULTILINE)
-_HTML_IMAGE = re.compile(r"<(?:img|figure|figcaption|picture|video)\b", re.IGNORECASE)
-_CAPTION = re.compile(r"^\s*(?:figure|fig\.|image|img|photo|picture|diagram|screenshot|source)\s*\d*\s*[:.(-]",
-                      re.IGNORECASE)
-_CAPTION_WORDS = 20  # a paragraph holding an image is its caption unless it says more than this
-_URL = re.compile(r"https?://\S+|www\.\S+")
-_CITATION = re.compile(r"^\s*(?:\[\s*\d{4}\s*\]|\[\d{1,3}\]\s|\[?\d{1,3}(?:\.\d)?k\]|(?:read more|see also|"
-                       r"further reading|source|via|ref(?:erence)?s?)\s*:)", re.IGNORECASE)
 _HTML_SKIP = re.compile(r"<!--.*?(?:-->|\Z)|<(script|style)\b.*?(?:</\1\s*>|\Z)", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 _WORD = re.compile(r"\w+")
@@ -72,8 +67,8 @@ def split_sections(answers: Sequence[Answer], stages: Sequence[Stage], nlp: Any,
                         continue
                     start, end = words.locate(text, cursor, block.end)
                     cursor = max(cursor, end)
-                    t0, t1 = _times(start, end, timed) if timed else (None, None)
-                    index = _segment_index(start, answer.segments) if answer.is_transcript else block.index
+                    t0, t1 = times(start, end, timed) if timed else (None, None)
+                    index = segment_index(start, answer.segments) if answer.is_transcript else block.index
                     fixed = block.candidates[0] if len(block.candidates) == 1 else None
                     decided = fixed is not None or block.forced_none
                     sentences.append(Sentence(
@@ -252,7 +247,7 @@ def _blocks(text: str, stages: Sequence[Stage], config: SectionsConfig) -> tuple
                 title, lvl, rest = lead
                 w.open(lvl, title, weak=lvl == _RUNIN_LEVEL)
                 plain = rest
-            w.prose(plain, tok.map, _inline_role(tok, plain, "item" if lists else "prose"))
+            w.prose(plain, tok.map, inline_role(tok, plain, "item" if lists else "prose"))
     final = _resolve(w.heads, [s.id for s in stages])
     titles = [_deciding_title(w.heads, final, k) for k in range(len(w.heads))]
     blocks = [_Block(p.text, p.start, p.end, titles[p.head] if p.head is not None else None,
@@ -314,29 +309,7 @@ def _html(w: _Walker, tok: Any) -> None:
 
 
 def _html_prose(w: _Walker, fragment: str, span: tuple[int, int] | None) -> None:
-    w.prose(_html_text(fragment), span, "caption" if _HTML_IMAGE.search(fragment) else "prose")
-
-
-def _inline_role(tok: Any, plain: str, role: str) -> str:
-    """`reference` for a paragraph or item that is mostly link text, a bare URL or a citation ("[2018] Title";
-    "Read more: ..."), `caption` for a short one that holds an image or one that opens like a figure caption
-    ("Figure 3: ..."); else `role`."""
-    kids = tok.children or []
-    if _CAPTION.match(plain) or (any(c.type == "image" for c in kids) and len(plain.split()) < _CAPTION_WORDS):
-        return "caption"
-    letters = sum(1 for ch in plain if ch.isalnum())
-    linked, depth = 0, 0
-    for c in kids:
-        if c.type == "link_open":
-            depth += 1
-        elif c.type == "link_close":
-            depth -= 1
-        elif depth and c.type in ("text", "code_inline"):
-            linked += sum(1 for ch in c.content if ch.isalnum())
-    bare = sum(len(m.group()) for m in _URL.finditer(plain))
-    if letters and (linked + bare) / letters >= 0.5 or _CITATION.match(plain):
-        return "reference"
-    return role
+    w.prose(_html_text(fragment), span, html_role(fragment))
 
 
 def _html_text(fragment: str) -> str:
@@ -539,43 +512,6 @@ def _cut(sentence: str, max_words: int, transcript: bool) -> list[str]:
         elif line.strip():
             pieces.append(line)
     return pieces or [sentence]
-
-
-def _segment_index(pos: int, segments: list[Segment]) -> int:
-    """The cue holding character `pos`: in a transcript, cues play the part of paragraphs."""
-    index = 0
-    for k, seg in enumerate(segments):
-        if seg.start <= pos:
-            index = k
-        else:
-            break
-    return index
-
-
-def _times(start: int, end: int, segments: list[Segment]) -> tuple[float | None, float | None]:
-    """Seconds at a sentence's first and last character, interpolated inside the cues that hold them."""
-    t0, t1 = _time_at(start, segments), _time_at(max(start, end - 1), segments, end=True)
-    if t0 is not None and t1 is not None and t1 < t0:  # overlapping cues
-        t1 = t0
-    return t0, t1
-
-
-def _time_at(pos: int, segments: list[Segment], *, end: bool = False) -> float | None:
-    seg = None
-    for s in segments:
-        if s.start <= pos:
-            seg = s
-        else:
-            break
-    if seg is None:
-        seg = segments[0]
-    t0 = seg.t_start
-    t1 = seg.t_end if seg.t_end is not None else t0
-    if t0 is None or t1 is None:
-        return None
-    width = max(seg.end - seg.start, 1)
-    frac = min(max((pos + (1 if end else 0) - seg.start) / width, 0.0), 1.0)
-    return round(t0 + frac * (t1 - t0), 3)
 
 
 def _normalize(text: str) -> str:

@@ -30,6 +30,7 @@ from grader.embedding.cache import EmbeddingTable
 from grader.models import DetectionConfig, DetectorHit, MistakeHit, Rubric, SectionedAnswer
 
 _WORD = re.compile(r"\w+")
+_PARTS = re.compile(r"[,;()/、，；（）]")
 _SHORT_TERM = 4  # tokens: a concept *term*; longer spans come from `near` matches and hold real words
 _KINDS = ("fragment", "stuffed", "definition", "repeat")
 _NOT_EVIDENCE = frozenset({"reference", "caption"})  # sentence roles that are never evidence (sections.py)
@@ -68,7 +69,7 @@ def assess_sentences(answer: SectionedAnswer, lemmas: Sequence[LemmaSentence],
         if answer.sentences[i].role in _NOT_EVIDENCE:
             continue
         live = [m for m in ms if not m.negated]
-        if _fragment(sent, live, sub.min_function_words, sub.fragment_max_words):
+        if _fragment(sent, live, sub.min_function_words, sub.fragment_max_words, sub.enumeration_words):
             kinds[i].add("fragment")
         if _stuffed(sent, live, sub.dense_concepts, sub.dense_words_per_concept):
             kinds[i].add("stuffed")
@@ -101,12 +102,13 @@ def assess_sentences(answer: SectionedAnswer, lemmas: Sequence[LemmaSentence],
 
 
 def _fragment(sent: LemmaSentence, mentions: Sequence[Mention], min_function_words: int,
-              max_words: int | None = None) -> bool:
+              max_words: int | None = None, enumeration_words: int | None = None) -> bool:
     """Too few function words to make a claim, and (with `max_words`) no more than that many content words
     outside the concept terms: "Two-tower model" names a thing, "positive: click < t secs, negative: no
     click" is a terse note that says one. Function words inside a short concept term ("needle in a haystack")
     do not count; a sentence closed by a full stop needs one fewer (a terse claim such as "Logistic regression
-    gives a strong baseline." is still a sentence)."""
+    gives a strong baseline." is still a sentence). A comma-separated run of short names ("Feature store,
+    real-time features, streaming (Kafka, Flink)") is a fragment however many words it has."""
     if any(sent.digit):
         return False
     inside = {i for m in mentions if m.end - m.start <= _SHORT_TERM for i in range(m.start, m.end)}
@@ -116,6 +118,10 @@ def _fragment(sent: LemmaSentence, mentions: Sequence[Mention], min_function_wor
         return False
     if max_words is None:
         return True
+    if enumeration_words is not None:
+        parts = [p for p in _PARTS.split(sent.text) if _WORD.search(p)]
+        if len(parts) >= 2 and all(len(_WORD.findall(p)) <= enumeration_words for p in parts):
+            return True
     other = sum(1 for i, w in enumerate(sent.words) if i not in inside and not sent.stop[i] and _WORD.search(w))
     return other <= max_words
 
@@ -209,7 +215,7 @@ def standalone_hits(texts: Sequence[str], rubric: Rubric, nlp: Any) -> list[set[
     out = []
     for sent in lemma_sentences(texts, nlp):
         live = [m for m in find_mentions(sent, detectors) if not m.negated]
-        bare = _fragment(sent, live, sub.min_function_words, sub.fragment_max_words)
+        bare = _fragment(sent, live, sub.min_function_words, sub.fragment_max_words, sub.enumeration_words)
         out.append(set() if bare else {m.detector for m in live})
     return out
 
