@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: install browser demo test examples golden validity bench clean
+.PHONY: install browser demo test examples golden validity detectors-real bench clean
 
 install: $(STAMP)
 
@@ -50,6 +50,12 @@ golden: install
 DATASETS ?= ../shared/datasets
 validity: install
 	nice -n 10 $(BIN)/python benchmarks/validity.py --datasets $(DATASETS)
+
+# Concept detectors and mistake flags on the public write-ups (read in place) against the rater-pass judgments in
+# benchmarks/data/detectors_real/ (about a minute; not part of `make test`): benchmarks/DETECTORS.md.
+CORPUS ?= ../shared/real_answers
+detectors-real: install
+	$(BIN)/python benchmarks/detectors_real.py --corpus $(CORPUS)
 
 clean:
 	rm -rf $(VENV) reports/*.json reports/*.md reports/*.csv reports/*.html reports/*.xml .pytest_cache

@@ -248,14 +248,19 @@ def rubric_group() -> None:
 @rubric_group.command("check")
 @click.argument("file", type=click.Path(dir_okay=False))
 def rubric_check(file: str) -> None:
-    """Validate a rubric file and list every problem found."""
-    from grader.inputs.rubric import rubric_problems
+    """Validate a rubric file and list every problem found; a valid one's detectors are listed, each with its
+    description (what counts as the concept), then `FILE: ok`."""
+    from grader.inputs.rubric import check_rubric
 
-    problems = rubric_problems(file)
+    rubric, problems = check_rubric(file)
     for p in problems:
         click.echo(f"{file}: {p}", err=True)
-    if problems:
+    if problems or rubric is None:
         sys.exit(EXIT_ERROR)
+    if rubric.detectors:
+        click.echo(f"detectors ({len(rubric.detectors)}):")
+        for d in rubric.detectors:
+            click.echo(f"  {d.id}: {d.description or '(no description)'}")
     click.echo(f"{file}: ok")
 
 

@@ -93,6 +93,24 @@ def test_rubric_check_and_schema(tmp_path, run):
     assert schema.exit_code == 0 and '"schema_version"' in schema.stdout
 
 
+def test_rubric_check_lists_the_detectors_with_their_description(tmp_path):
+    from helpers import DEFAULT_RUBRIC, default_rubric_data, tiny_rubric_data, write_rubric
+
+    res = invoke("rubric", "check", DEFAULT_RUBRIC)
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert lines[0] == "detectors (41):" and lines[-1].endswith(": ok") and len(lines) == 43
+    assert lines[1].startswith("  calibration: What counts: ")
+    assert all(" Counts: '" in line and " Not: '" in line for line in lines[1:-1])
+    data = tiny_rubric_data()  # a detector without a description is listed as such
+    data["detection"] = default_rubric_data()["detection"]
+    data["detectors"] = [{"id": "cnn", "stages": ["model"], "feeds": {"building": 1.0},
+                          "match": [{"kind": "phrase", "phrases": ["cnn"]}]}]
+    res = invoke("rubric", "check", write_rubric(tmp_path, data))
+    assert res.exit_code == 0, res.output
+    assert res.stdout.splitlines()[:2] == ["detectors (1):", "  cnn: (no description)"]
+
+
 def test_cli_choices_match_registries():
     # The CLI keeps literal lists so that --help imports nothing heavy; they must not drift.
     from grader.embedding.backends import BACKENDS, DEFAULT_BACKEND

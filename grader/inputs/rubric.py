@@ -47,6 +47,11 @@ def rubric_problems(path: str | Path) -> list[str]:
     return _checked(path)[1]
 
 
+def check_rubric(path: str | Path) -> tuple[Rubric | None, list[str]]:
+    """The rubric (None when it has problems) and every problem found in it, one line each."""
+    return _checked(path)
+
+
 def _checked(path: str | Path) -> tuple[Rubric | None, list[str]]:
     return _parse(path)
 

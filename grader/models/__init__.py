@@ -14,7 +14,7 @@ from grader.models.base import (  # noqa: F401
     SCHEMA_VERSION, QuestionSource, SectionMethod, GENERIC_QUESTION_ID, STAGE_IDS, Unit, Positive, NonNegative, Identifier, Frozen,
 )
 from grader.models.rubric import (  # noqa: F401
-    Stage, TimePlan, Dimension, CoverageConfig, TimingConfig, InferenceConfig, SectionsConfig, QuestionDetectionConfig, KeyPoint, Penalty, Question, GamingId, MatchSpec, DetectorSpec, NegationConfig, SubstanceConfig, GamingFlag, DetectionConfig, Anchor, MistakeSpec, LanguageConfig, Rubric, DEFAULT_SECTIONS,
+    Stage, TimePlan, Dimension, CoverageConfig, TimingConfig, InferenceConfig, SectionsConfig, QuestionDetectionConfig, KeyPoint, Penalty, Question, GamingId, MatchSpec, DetectorSpec, NegationConfig, SubstanceConfig, GamingFlag, DetectionConfig, VerifierConfig, VERIFIER_FEATURES, Anchor, MistakeSpec, LanguageConfig, Rubric, DEFAULT_SECTIONS,
 )
 from grader.models.answer import (  # noqa: F401
     RunConfig, Segment, Answer, Sentence, SectionedAnswer, PointMatch, StageCoverage, QuestionChoice,

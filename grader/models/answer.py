@@ -65,7 +65,9 @@ class Answer(Frozen):
 class Sentence(Frozen):
     """A sentence with its stage. `candidates` are the stages its heading allows (one: fixed by the heading;
     several: a heading naming two stages; none: free); `block` numbers paragraphs; `method` and `confidence`
-    say how the stage was decided; `t_start`/`t_end` are seconds into a timed transcript."""
+    say how the stage was decided; `t_start`/`t_end` are seconds into a timed transcript. `role`: what kind of
+    text it is (a `reference` (link list, citation, further-reading section) or an image `caption` is never
+    evidence of a concept)."""
 
     text: str
     start: int
@@ -79,6 +81,8 @@ class Sentence(Frozen):
     confidence: float | None = None
     t_start: float | None = None
     t_end: float | None = None
+    role: Literal["prose", "item", "table", "reference", "caption"] = "prose"
+    context: str | None = Field(default=None, description="the nearest heading or list label above it")
 
 
 class SectionedAnswer(Frozen):

@@ -12,7 +12,7 @@ from pydantic import (
     BaseModel, ConfigDict, Field,
 )
 
-SCHEMA_VERSION = "2"  # 2: answer.language, answer.english_share, the not_english flag (issue 18)
+SCHEMA_VERSION = "3"  # 3: detectors[].description (issue 19); 2: answer.language, answer.english_share (issue 18)
 
 #: The id under which an answer to an unknown question is graded with the generic stage rubric.
 GENERIC_QUESTION_ID = "generic"

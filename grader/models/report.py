@@ -55,7 +55,8 @@ class SectionReport(Frozen):
 class DetectorHit(Frozen):
     """The best mention of a concept in the answer. `hit` needs a substantive, non-negated sentence; `credit`
     is what the mention earns (1 in a home stage, less elsewhere, a small fraction for a bare list item,
-    glossary line, stuffed or repeated sentence, 0 when negated); `note` says why."""
+    glossary line, stuffed or repeated sentence, 0 when negated); `note` says why; `description` is the rubric's
+    spec of the concept (empty when the rubric has none)."""
 
     id: str
     hit: bool
@@ -65,6 +66,8 @@ class DetectorHit(Frozen):
     start: int
     credit: Unit = 0.0
     note: str = ""
+    description: str = Field(default="", description="the rubric's spec of the concept: what counts, an example "
+                                                      "that earns it and a look-alike that does not")
 
 
 class TimelineEntry(Frozen):

@@ -106,6 +106,9 @@ class SectionsConfig(Frozen):
 
     none_headings: list[str] = Field(
         description="phrases of headings whose text belongs to no stage (summary, table of contents)")
+    reference_headings: list[str] = Field(
+        default=[], description="phrases of headings of reference lists (references, further reading): "
+                                "their text is never evidence of a concept")
     none_points: list[str] = Field(
         default=[], description="sentences that stand for text in no stage (greetings, agendas, closings); "
                                 "the none state's prototypes in stage inference")
@@ -190,6 +193,8 @@ class DetectorSpec(Frozen):
     """A concept interviewers listen for: where it belongs, what it feeds, and how it is found."""
 
     id: Identifier
+    description: str = Field(default="", description="what counts as the concept, with one positive example and "
+                                                      "one look-alike that does not")
     stages: list[str] = Field(min_length=1, description="home stage(s): a mention elsewhere counts less")
     feeds: dict[str, Positive] = Field(min_length=1, description="dimension id -> weight")
     negation: bool = Field(default=True, description="a negated mention does not count")
@@ -218,6 +223,12 @@ class SubstanceConfig(Frozen):
     min_function_words: Annotated[int, Field(ge=0)] = Field(
         description="fewer function words than this (numbers aside) make a fragment")
     fragment_weight: Unit
+    fragment_max_words: Annotated[int, Field(ge=0)] | None = Field(
+        default=None, description="a fragment also has at most this many content words outside its concept "
+                                  "terms (a terse note that says something is not a bare list item); None: any")
+    enumeration_words: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, description="with fragment_max_words: a sentence of two or more comma-separated parts of at "
+                                  "most this many words each is a list of names, a fragment however many words")
     dense_concepts: Annotated[int, Field(ge=2)] = Field(
         description="a sentence naming at least this many concepts ...")
     dense_words_per_concept: Positive = Field(description="... with at most this many words per concept is stuffed")
@@ -235,11 +246,35 @@ class GamingFlag(Frozen):
     deduction: Unit = Field(description="every dimension is multiplied by 1 - deduction")
 
 
+VERIFIER_FEATURES = ("sim_spec", "sim_pos", "sim_neg", "sim_ctx", "direct", "long_span", "item", "table", "weak",
+                     "home", "log_words")
+
+
+class VerifierConfig(Frozen):
+    """A logistic model deciding whether a detector's candidate is evidence (grader.pipeline.verify); fitted
+    by benchmarks/fit_verifier.py."""
+
+    threshold: Unit = Field(description="candidates with a lower probability are not evidence")
+    intercept: float
+    weights: dict[str, float] = Field(description="feature name -> weight (grader.pipeline.verify.FEATURES)")
+    concept_bias: dict[str, float] = Field(default={}, description="detector id -> added to the intercept")
+    fitted_on: str = Field(default="", description="what it was fitted on, with which embedding model")
+
+    @model_validator(mode="after")
+    def _known_features(self) -> VerifierConfig:
+        unknown = sorted(set(self.weights) - set(VERIFIER_FEATURES))
+        if unknown:
+            raise ValueError(f"unknown verifier feature(s) {', '.join(unknown)}; known: {', '.join(VERIFIER_FEATURES)}")
+        return self
+
+
 class DetectionConfig(Frozen):
     detector_weight: Unit = Field(description="share of a dimension from the question's concept detectors")
     off_stage_credit: Unit = Field(description="credit of a substantive mention outside the home stages")
     weak_credit: Unit = Field(description="credit of a mention in a fragment, definition, stuffed or repeated line")
     penalty_deduction: Unit = Field(description="default deduction of a question penalty")
+    max_deduction: Unit = Field(default=1.0, description="flags take at most this share off one dimension")
+    verifier: VerifierConfig | None = None
     negation: NegationConfig
     substance: SubstanceConfig
     gaming: dict[GamingId, GamingFlag]
@@ -419,6 +454,10 @@ class Rubric(Frozen):
 DEFAULT_SECTIONS = SectionsConfig(
     none_headings=["summary", "conclusion", "tl dr", "table of contents", "contents", "agenda", "outline",
                    "recap", "wrap up", "references", "appendix"],
+    reference_headings=["references", "further reading", "read more", "reading list", "useful resources",
+                        "learning resources", "bibliography", "citations", "related posts", "related articles",
+                        "related reading", "useful links", "links", "papers", "paper list", "see also",
+                        "acknowledgements", "参考", "参考文献", "参考资料", "论文"],
     none_points=["Thanks, that's an interesting problem to work on.",
                  "Let me walk through my approach step by step, in the usual order.",
                  "Can everyone hear me, is my audio working?",

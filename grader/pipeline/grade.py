@@ -40,6 +40,7 @@ from grader.pipeline.sections import split_sections
 from grader.pipeline.stages import infer_stages, prototype_texts, stage_prototypes
 from grader.pipeline.substance import assess_sentences, concept_hits
 from grader.pipeline.timing import allocate_time
+from grader.pipeline.verify import verifier_texts, verify
 
 DECIMALS = 4
 Request = tuple[str, QuestionSource] | None
@@ -179,7 +180,9 @@ def parse_and_embed(answers: Sequence[Answer], rubric: Rubric, tools: Toolkit,
     encoding ~300 rubric texts when one named answer is graded with a cold cache.)"""
     sectioned = split_sections(answers, rubric.stages, tools.nlp, rubric.sections)
     texts = [s.text for a in sectioned for s in a.sentences] + question_texts(rubric, question_ids) + \
-        prototype_texts(rubric, question_ids)
+        prototype_texts(rubric, question_ids) + verifier_texts(rubric)
+    if rubric.detection is not None and rubric.detection.verifier is not None:
+        texts += sorted({s.context for a in sectioned for s in a.sentences if s.context})
     try:
         return sectioned, embed_texts(texts, tools.embedder, tools.cache)
     except OSError as exc:
@@ -189,10 +192,43 @@ def parse_and_embed(answers: Sequence[Answer], rubric: Rubric, tools: Toolkit,
                           hint="pass another --cache-dir, or --no-cache") from None
 
 
-def batch_lemmas(sectioned: Sequence[SectionedAnswer], nlp: Any) -> list[list[LemmaSentence]]:
-    """Every sentence of the batch through spaCy once, handed back per answer."""
-    lemmas = iter(lemma_sentences([s.text for a in sectioned for s in a.sentences], nlp))
-    return [[next(lemmas) for _ in a.sentences] for a in sectioned]
+@dataclass(frozen=True)
+class Lemmas:
+    """One answer's sentences through spaCy, and each sentence's context (its nearest heading or list label;
+    None without one)."""
+
+    sentences: list[LemmaSentence]
+    contexts: list[LemmaSentence | None]
+
+    def __len__(self) -> int:
+        return len(self.sentences)
+
+
+def batch_lemmas(sectioned: Sequence[SectionedAnswer], nlp: Any) -> list[Lemmas]:
+    """Every sentence and every distinct context heading of the batch through spaCy once, handed back per
+    answer."""
+    texts = [s.text for a in sectioned for s in a.sentences]
+    heads = sorted({s.context for a in sectioned for s in a.sentences if s.context})
+    done = lemma_sentences(texts + heads, nlp)
+    by_head = dict(zip(heads, done[len(texts):]))
+    lemmas = iter(done[:len(texts)])
+    return [Lemmas([next(lemmas) for _ in a.sentences],
+                   [by_head[s.context] if s.context else None for s in a.sentences]) for a in sectioned]
+
+
+def context_concepts(lemmas: Lemmas, detectors: CompiledDetectors) -> list[frozenset[str]]:
+    """Per sentence, the concepts its heading or list label names (not negated): a bullet under "Labels" or
+    "Negative sampling" is read as being about that."""
+    seen: dict[int, frozenset[str]] = {}
+    out = []
+    for ctx in lemmas.contexts:
+        if ctx is None:
+            out.append(frozenset())
+            continue
+        if id(ctx) not in seen:
+            seen[id(ctx)] = frozenset(m.detector for m in find_mentions(ctx, detectors) if not m.negated)
+        out.append(seen[id(ctx)])
+    return out
 
 
 def decide_stages(sa: SectionedAnswer, rubric: Rubric, table: EmbeddingTable,
@@ -207,19 +243,22 @@ def decide_stages(sa: SectionedAnswer, rubric: Rubric, table: EmbeddingTable,
 
 
 def assess(sa: SectionedAnswer, rubric: Rubric, table: EmbeddingTable, requested: Request, *,
-           lemmas: Sequence[LemmaSentence], detectors: CompiledDetectors) -> Assessment:
+           lemmas: Lemmas, detectors: CompiledDetectors) -> Assessment:
     """One answer through every stage after parsing: question, stages, detectors, substance, coverage,
     mistakes, scores."""
     sa, choice, question = decide_stages(sa, rubric, table, requested)
     if len(lemmas) != len(sa.sentences):
         raise RuntimeError("stage inference changed the sentence list")  # a bug, not bad input
-    mentions = [find_mentions(s, detectors) for s in lemmas]
-    quality, gaming = assess_sentences(sa, lemmas, mentions, table, rubric)
+    mentions = [find_mentions(s, detectors) for s in lemmas.sentences]
+    quality, gaming = assess_sentences(sa, lemmas.sentences, mentions, table, rubric)
     coverage = compute_coverage(sa, question, rubric.stage_ids, rubric.coverage, table,
                                 weights=[q.weight for q in quality])
-    hits = concept_hits(sa, mentions, quality, rubric)
+    context = context_concepts(lemmas, detectors)
+    kept, kept_context = verify(sa, mentions, context, [q.weak for q in quality], rubric, table)
+    hits = concept_hits(sa, kept, quality, rubric, kept_context)
     credit = {h.id: h.credit for h in hits}
-    flags = find_mistakes(sa, question, rubric, hits, coverage, _first_hits(mentions, quality)) + gaming
+    flags = find_mistakes(sa, question, rubric, hits, coverage, _first_hits(mentions, quality),
+                          present=named_concepts(sa, mentions, context)) + gaming
     concepts = {c: credit.get(c, 0.0) for c in relevant_concepts(question)} if rubric.detectors else None
     dims, overall = score_dimensions(coverage, rubric, concepts=concepts, flags=flags)
     return Assessment(sa, choice, question, coverage, hits, flags, dims, overall)
@@ -248,6 +287,19 @@ def build_report(a: Assessment, rubric: Rubric, embedder: Embedder, chash: str, 
         time_allocation=allocate_time(sa, rubric, plan),
         mistakes=[f.model_copy(update={"deduction": _r(f.deduction)}) for f in a.flags] + ([flag] if flag else []),
     )
+
+
+def named_concepts(sa: SectionedAnswer, mentions: Sequence[Sequence[Mention]],
+                   context: Sequence[frozenset[str]]) -> frozenset[str]:
+    """Every concept the answer names, not negated, anywhere but in references and captions, or in a heading
+    over its text: what a "nothing about X" flag must not overlook."""
+    out: set[str] = set()
+    for s, ms, ctx in zip(sa.sentences, mentions, context):
+        if s.role in ("reference", "caption"):
+            continue
+        out.update(m.detector for m in ms if not m.negated)
+        out.update(ctx)
+    return frozenset(out)
 
 
 def _first_hits(mentions: Sequence[Sequence[Mention]], quality: Sequence[Any]) -> dict[str, int]:

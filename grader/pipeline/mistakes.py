@@ -1,9 +1,12 @@
 """Flags interviewers penalise: the rubric's common mistakes and the question's penalties, each with its
 evidence (the sentence that shows it, or what was looked for and not found) and its deduction.
 
-A concept counts as *detected* only through a hit (`DetectorHit.hit`: a substantive, non-negated mention);
-a negated or bare-list mention is named in the evidence instead. Deductions multiply the named dimensions
-by (1 - deduction) in `grader.pipeline.scoring`.
+A flag that says something is missing looks for it the way a reader would: across the whole answer, in
+bare list items and in headings too (`present`: every concept with a non-negated mention anywhere but in
+references and captions, or named by a heading). "A/B test" as a heading over a list of online metrics is an
+A/B plan, not its absence. Explicit evidence of a mistake (`when_detected`, an order check) still needs a
+substantive sentence. Deductions multiply the named dimensions by (1 - deduction) in
+`grader.pipeline.scoring`, up to the rubric's cap per dimension.
 """
 
 from __future__ import annotations
@@ -16,23 +19,25 @@ from grader.models import (
 
 
 def find_mistakes(answer: SectionedAnswer, question: Question, rubric: Rubric, hits: Sequence[DetectorHit],
-                  coverage: Sequence[StageCoverage], firsts: dict[str, int]) -> list[MistakeHit]:
+                  coverage: Sequence[StageCoverage], firsts: dict[str, int],
+                  present: frozenset[str] | None = None) -> list[MistakeHit]:
     """Common mistakes that apply to `question`, then its penalties, in rubric order.
 
     `firsts` maps a detector id to the index of the first sentence with a substantive mention of it
-    (for order checks)."""
+    (for order checks); `present`: the concepts the answer names anywhere (None: only its hits)."""
     by_id = {h.id: h for h in hits}
+    seen = present if present is not None else frozenset(h.id for h in hits if h.hit)
     out: list[MistakeHit] = []
     for m in rubric.mistakes:
         if m.questions and question.id not in m.questions:
             continue
-        evidence = (_order(answer, m, firsts) if m.check == "order" else _missing(m, by_id))
+        evidence = (_order(answer, m, firsts) if m.check == "order" else _missing(m, by_id, seen))
         if evidence:
             out.append(MistakeHit(id=m.id, evidence=evidence, source="mistake", deduction=m.deduction,
                                   dimensions=m.dimensions or [d.id for d in rubric.dimensions], advice=m.advice))
     matched = {f"{c.stage}.{p.id}" for c in coverage for p in c.points if p.matched}
     for p in question.penalties:
-        evidence = _penalty(p, by_id, matched)
+        evidence = _penalty(p, by_id, matched, seen)
         if evidence:
             out.append(MistakeHit(id=p.id, evidence=evidence, source="penalty",
                                   deduction=_deduction(p, rubric), dimensions=_dimensions(p, rubric),
@@ -45,7 +50,7 @@ def _found(ids: Sequence[str], by_id: dict[str, DetectorHit]) -> list[DetectorHi
 
 
 def _not_found(ids: Sequence[str], by_id: dict[str, DetectorHit]) -> str:
-    parts = [f"no substantive mention of {', '.join(ids)}"]
+    parts = [f"no mention of {', '.join(ids)}"]
     for i in ids:
         h = by_id.get(i)
         if h is not None and not h.hit:
@@ -53,11 +58,11 @@ def _not_found(ids: Sequence[str], by_id: dict[str, DetectorHit]) -> str:
     return "; ".join(parts)
 
 
-def _missing(m: MistakeSpec, by_id: dict[str, DetectorHit]) -> str | None:
+def _missing(m: MistakeSpec, by_id: dict[str, DetectorHit], seen: frozenset[str]) -> str | None:
     """Raised when none of `unless_detected` is hit; the evidence is a `when_detected` sentence if there is one
     ("if AUC > 0.8 we deploy"). An offline gate followed by a shadow run and an A/B test is sound practice, so
     `when_detected` alone does not raise the flag when the answer also has what `unless_detected` asks for."""
-    if m.unless_detected and _found(m.unless_detected, by_id):
+    if seen & set(m.unless_detected):
         return None
     explicit = _found(m.when_detected, by_id)
     if explicit:
@@ -90,10 +95,10 @@ def _order(answer: SectionedAnswer, m: MistakeSpec, firsts: dict[str, int]) -> s
     return f"the model comes up at {where} before the ML task at “{answer.sentences[late].text[:80]}”"
 
 
-def _penalty(p: Penalty, by_id: dict[str, DetectorHit], matched: set[str]) -> str | None:
+def _penalty(p: Penalty, by_id: dict[str, DetectorHit], matched: set[str], seen: frozenset[str]) -> str | None:
     if not (p.unless_detected or p.unless_covered):
         return None
-    if _found(p.unless_detected, by_id) or matched & set(p.unless_covered):
+    if seen & set(p.unless_detected) or matched & set(p.unless_covered):
         return None
     parts = [_not_found(p.unless_detected, by_id)] if p.unless_detected else []
     if p.unless_covered:

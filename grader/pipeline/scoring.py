@@ -2,7 +2,8 @@
 
 dimension = (1 - detector_weight) * weighted mean of stage coverage
             + detector_weight * weighted mean credit of the question's concepts that feed the dimension,
-then multiplied by (1 - deduction) for every flag (mistake, penalty, gaming) naming the dimension. A dimension
+then multiplied by (1 - deduction) for every mistake and penalty naming the dimension, never below (1 - the
+rubric's `max_deduction`) of its value before them, then by (1 - deduction) for every gaming flag. A dimension
 that none of the question's concepts feeds is stage coverage alone. Overall = weighted mean of dimensions.
 """
 
@@ -27,6 +28,7 @@ def score_dimensions(coverage: list[StageCoverage], rubric: Rubric, *,
     by_stage = {c.stage: c.coverage for c in coverage}
     feeds = {d.id: d.feeds for d in rubric.detectors}
     beta = rubric.detection.detector_weight if rubric.detection and concepts is not None else 0.0
+    cap = rubric.detection.max_deduction if rubric.detection else 1.0
     dims: dict[str, float] = {}
     for d in rubric.dimensions:
         total = sum(d.stages.values())
@@ -35,8 +37,13 @@ def score_dimensions(coverage: list[StageCoverage], rubric: Rubric, *,
         if fed and beta > 0:
             det = sum(w * c for w, c in fed) / sum(w for w, _ in fed)
             cov = (1 - beta) * cov + beta * det
+        keep = 1.0
         for f in flags:
-            if d.id in f.dimensions:
+            if d.id in f.dimensions and f.source != "gaming":
+                keep *= 1.0 - f.deduction
+        cov *= max(keep, 1.0 - cap)
+        for f in flags:
+            if d.id in f.dimensions and f.source == "gaming":
                 cov *= 1.0 - f.deduction
         dims[d.id] = min(max(cov, 0.0), 1.0)
     weight = sum(d.weight for d in rubric.dimensions)

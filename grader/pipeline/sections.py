@@ -25,9 +25,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from grader.pipeline.roles import html_role, inline_role
+from grader.pipeline.segments import segment_index, time_at, times
 from grader.models import DEFAULT_SECTIONS, Answer, SectionedAnswer, SectionsConfig, Segment, Sentence, Stage
 
-_HTML_HEADING = re.compile(r"<h([1-6])\b[^>]*>(.*?)</h\1\s*>", re.IGNORECASE | re.DOTALL)
+_HTML_HEADING = re.compile(r"<h([1-6])\b[^>]*>(.*?)</h\1\s*>|^(#{1,6})[ \t]+(.+?)[ \t#]*$",
+                           re.IGNORECASE | re.DOTALL | re.MULTILINE)
 _HTML_SKIP = re.compile(r"<!--.*?(?:-->|\Z)|<(script|style)\b.*?(?:</\1\s*>|\Z)", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 _WORD = re.compile(r"\w+")
@@ -64,13 +67,14 @@ def split_sections(answers: Sequence[Answer], stages: Sequence[Stage], nlp: Any,
                         continue
                     start, end = words.locate(text, cursor, block.end)
                     cursor = max(cursor, end)
-                    t0, t1 = _times(start, end, timed) if timed else (None, None)
-                    index = _segment_index(start, answer.segments) if answer.is_transcript else block.index
+                    t0, t1 = times(start, end, timed) if timed else (None, None)
+                    index = segment_index(start, answer.segments) if answer.is_transcript else block.index
                     fixed = block.candidates[0] if len(block.candidates) == 1 else None
                     decided = fixed is not None or block.forced_none
                     sentences.append(Sentence(
                         text=text, start=start, end=end, stage=fixed, heading=block.heading,
                         candidates=block.candidates, forced_none=block.forced_none, block=index,
+                        role=block.role, context=block.context,
                         method="heading" if decided else None, confidence=1.0 if decided else None,
                         t_start=t0, t_end=t1))
         out.append(SectionedAnswer(answer=answer, sentences=sentences, headings=headings))
@@ -126,6 +130,8 @@ class _Block:
     candidates: tuple[str, ...]
     forced_none: bool
     index: int
+    role: str = "prose"
+    context: str | None = None
 
 
 @dataclass
@@ -136,6 +142,7 @@ class _Heading:
     none: bool
     parent: int | None
     weak: bool = False  # a run-in label: subordinate to a parent heading that names a stage
+    reference: bool = False  # a references / further-reading section (or inside one)
 
 
 @dataclass
@@ -145,6 +152,7 @@ class _Pending:
     end: int
     head: int | None
     index: int
+    role: str = "prose"
 
 
 @dataclass
@@ -165,15 +173,21 @@ class _Walker:
             self.stack.pop()
         matched = stages_of_heading(title, self.stages)
         none = not matched and names_no_stage(title, self.config.none_headings)
-        self.heads.append(_Heading(level, title, matched, none, self.stack[-1] if self.stack else None, weak))
+        parent = self.stack[-1] if self.stack else None
+        reference = names_no_stage(title, self.config.reference_headings) or (
+            parent is not None and self.heads[parent].reference)
+        self.heads.append(_Heading(level, title, matched, none, parent, weak, reference))
         self.stack.append(len(self.heads) - 1)
 
-    def prose(self, text: str, span: tuple[int, int] | None) -> None:
+    def prose(self, text: str, span: tuple[int, int] | None, role: str = "prose") -> None:
         if not text.strip():
             return
         a, b = span or (0, 0)
+        head = self.stack[-1] if self.stack else None
+        if head is not None and self.heads[head].reference:
+            role = "reference"
         self.pending.append(_Pending(text, self.offset(a), self.offset(b) if b > a else len(self.text),
-                                     self.stack[-1] if self.stack else None, len(self.pending)))
+                                     head, len(self.pending), role))
 
 
 def _blocks(text: str, stages: Sequence[Stage], config: SectionsConfig) -> tuple[list[_Block], list[tuple[str, str | None]]]:
@@ -186,9 +200,14 @@ def _blocks(text: str, stages: Sequence[Stage], config: SectionsConfig) -> tuple
     level = 0
     row: list[str] = []
     row_span: tuple[int, int] | None = None
+    lists = 0  # open lists around the current token
     for i, tok in enumerate(tokens):
         if i <= skip_until:
             continue
+        if tok.type in ("ordered_list_open", "bullet_list_open"):
+            lists += 1
+        elif tok.type in ("ordered_list_close", "bullet_list_close"):
+            lists -= 1
         if tok.type == "heading_open":
             in_heading, level = True, int(tok.tag[1:])
         elif tok.type == "heading_close":
@@ -196,12 +215,12 @@ def _blocks(text: str, stages: Sequence[Stage], config: SectionsConfig) -> tuple
         elif tok.type in ("ordered_list_open", "bullet_list_open"):
             end = _close_of(tokens, i)
             if _is_toc(tokens, i, end, stages):
-                skip_until = end
+                skip_until, lists = end, lists - 1
                 continue
             title = _list_heading(tokens, i)
             if title is not None:
                 w.open(_LIST_LEVEL, title)
-                skip_until = i + 6
+                skip_until, lists = i + 6, lists - 1
         elif tok.type == "list_item_open":
             title = _item_heading(tokens, i)
             if title is not None:
@@ -210,7 +229,7 @@ def _blocks(text: str, stages: Sequence[Stage], config: SectionsConfig) -> tuple
         elif tok.type == "tr_open":
             row, row_span = [], tok.map
         elif tok.type == "tr_close":
-            w.prose("; ".join(c for c in row if c.strip()), row_span)
+            w.prose("; ".join(c for c in row if c.strip()), row_span, "table")
             row = []
         elif tok.type == "html_block":
             _html(w, tok)
@@ -228,11 +247,12 @@ def _blocks(text: str, stages: Sequence[Stage], config: SectionsConfig) -> tuple
                 title, lvl, rest = lead
                 w.open(lvl, title, weak=lvl == _RUNIN_LEVEL)
                 plain = rest
-            w.prose(plain, tok.map)
+            w.prose(plain, tok.map, inline_role(tok, plain, "item" if lists else "prose"))
     final = _resolve(w.heads, [s.id for s in stages])
     titles = [_deciding_title(w.heads, final, k) for k in range(len(w.heads))]
     blocks = [_Block(p.text, p.start, p.end, titles[p.head] if p.head is not None else None,
-                     *(final[p.head] if p.head is not None else ((), False)), p.index) for p in w.pending]
+                     *(final[p.head] if p.head is not None else ((), False)), p.index, p.role,
+                     w.heads[p.head].title if p.head is not None else None) for p in w.pending]
     headings = [(h.title, final[k][0][0] if final[k][0] else None) for k, h in enumerate(w.heads)]
     return blocks, headings
 
@@ -274,14 +294,22 @@ def _deciding_title(heads: list[_Heading], final: list[tuple[tuple[str, ...], bo
 
 
 def _html(w: _Walker, tok: Any) -> None:
-    """Headings in a raw HTML block open sections; the text around them (tags stripped) is prose."""
+    """Headings in a raw HTML block open sections (`<hN>`, and Markdown `#` lines the block swallowed because
+    no blank line ended it); the text around them (tags stripped) is prose, or a caption around an image."""
     content = _HTML_SKIP.sub(" ", tok.content)
+    pre = "<pre" in content.lower()
     pos = 0
     for m in _HTML_HEADING.finditer(content):
-        w.prose(_html_text(content[pos:m.start()]), tok.map)
-        w.open(int(m.group(1)), _html_text(m.group(2)))
+        if not m.group(1) and pre:
+            continue  # a "#" line of code inside <pre>, not a heading
+        _html_prose(w, content[pos:m.start()], tok.map)
+        w.open(int(m.group(1)) if m.group(1) else len(m.group(3)), _html_text(m.group(2) if m.group(1) else m.group(4)))
         pos = m.end()
-    w.prose(_html_text(content[pos:]), tok.map)
+    _html_prose(w, content[pos:], tok.map)
+
+
+def _html_prose(w: _Walker, fragment: str, span: tuple[int, int] | None) -> None:
+    w.prose(_html_text(fragment), span, html_role(fragment))
 
 
 def _html_text(fragment: str) -> str:
@@ -484,43 +512,6 @@ def _cut(sentence: str, max_words: int, transcript: bool) -> list[str]:
         elif line.strip():
             pieces.append(line)
     return pieces or [sentence]
-
-
-def _segment_index(pos: int, segments: list[Segment]) -> int:
-    """The cue holding character `pos`: in a transcript, cues play the part of paragraphs."""
-    index = 0
-    for k, seg in enumerate(segments):
-        if seg.start <= pos:
-            index = k
-        else:
-            break
-    return index
-
-
-def _times(start: int, end: int, segments: list[Segment]) -> tuple[float | None, float | None]:
-    """Seconds at a sentence's first and last character, interpolated inside the cues that hold them."""
-    t0, t1 = _time_at(start, segments), _time_at(max(start, end - 1), segments, end=True)
-    if t0 is not None and t1 is not None and t1 < t0:  # overlapping cues
-        t1 = t0
-    return t0, t1
-
-
-def _time_at(pos: int, segments: list[Segment], *, end: bool = False) -> float | None:
-    seg = None
-    for s in segments:
-        if s.start <= pos:
-            seg = s
-        else:
-            break
-    if seg is None:
-        seg = segments[0]
-    t0 = seg.t_start
-    t1 = seg.t_end if seg.t_end is not None else t0
-    if t0 is None or t1 is None:
-        return None
-    width = max(seg.end - seg.start, 1)
-    frac = min(max((pos + (1 if end else 0) - seg.start) / width, 0.0), 1.0)
-    return round(t0 + frac * (t1 - t0), 3)
 
 
 def _normalize(text: str) -> str:

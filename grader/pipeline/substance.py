@@ -30,8 +30,10 @@ from grader.embedding.cache import EmbeddingTable
 from grader.models import DetectionConfig, DetectorHit, MistakeHit, Rubric, SectionedAnswer
 
 _WORD = re.compile(r"\w+")
+_PARTS = re.compile(r"[,;()/、，；（）]")
 _SHORT_TERM = 4  # tokens: a concept *term*; longer spans come from `near` matches and hold real words
 _KINDS = ("fragment", "stuffed", "definition", "repeat")
+_NOT_EVIDENCE = frozenset({"reference", "caption"})  # sentence roles that are never evidence (sections.py)
 _FLAG_OF = {"fragment": "keyword_list", "definition": "glossary", "stuffed": "keyword_stuffing",
             "repeat": "repetition"}
 _PHRASE = {"keyword_list": "are bare term lists without a claim",
@@ -64,8 +66,10 @@ def assess_sentences(answer: SectionedAnswer, lemmas: Sequence[LemmaSentence],
     kinds: list[set[str]] = [set() for _ in range(n)]
     repeats = _repeats([s.text for s in answer.sentences], table, sub.near_duplicate)
     for i, (sent, ms) in enumerate(zip(lemmas, mentions)):
+        if answer.sentences[i].role in _NOT_EVIDENCE:
+            continue
         live = [m for m in ms if not m.negated]
-        if _fragment(sent, live, sub.min_function_words):
+        if _fragment(sent, live, sub.min_function_words, sub.fragment_max_words, sub.enumeration_words):
             kinds[i].add("fragment")
         if _stuffed(sent, live, sub.dense_concepts, sub.dense_words_per_concept):
             kinds[i].add("stuffed")
@@ -76,7 +80,10 @@ def assess_sentences(answer: SectionedAnswer, lemmas: Sequence[LemmaSentence],
     flags = _flags(answer, kinds, cfg, rubric)
     flagged = {f.id for f in flags}
     out = []
-    for k in kinds:
+    for sentence, k in zip(answer.sentences, kinds):
+        if sentence.role in _NOT_EVIDENCE:
+            out.append(SentenceQuality((sentence.role,), 0.0))
+            continue
         if "glossary" not in flagged:
             k.discard("definition")
         if "keyword_stuffing" not in flagged:
@@ -94,16 +101,29 @@ def assess_sentences(answer: SectionedAnswer, lemmas: Sequence[LemmaSentence],
     return out, flags
 
 
-def _fragment(sent: LemmaSentence, mentions: Sequence[Mention], min_function_words: int) -> bool:
-    """Too few function words to make a claim. Function words inside a short concept term ("needle in a
-    haystack") do not count; a sentence closed by a full stop needs one fewer (a terse claim such as
-    "Logistic regression gives a strong baseline." is still a sentence)."""
+def _fragment(sent: LemmaSentence, mentions: Sequence[Mention], min_function_words: int,
+              max_words: int | None = None, enumeration_words: int | None = None) -> bool:
+    """Too few function words to make a claim, and (with `max_words`) no more than that many content words
+    outside the concept terms: "Two-tower model" names a thing, "positive: click < t secs, negative: no
+    click" is a terse note that says one. Function words inside a short concept term ("needle in a haystack")
+    do not count; a sentence closed by a full stop needs one fewer (a terse claim such as "Logistic regression
+    gives a strong baseline." is still a sentence). A comma-separated run of short names ("Feature store,
+    real-time features, streaming (Kafka, Flink)") is a fragment however many words it has."""
     if any(sent.digit):
         return False
     inside = {i for m in mentions if m.end - m.start <= _SHORT_TERM for i in range(m.start, m.end)}
     function_words = sum(1 for i, stop in enumerate(sent.stop) if stop and i not in inside)
     closed = bool(sent.words) and sent.words[-1] in (".", "!", "?")
-    return function_words < min_function_words - closed
+    if function_words >= min_function_words - closed:
+        return False
+    if max_words is None:
+        return True
+    if enumeration_words is not None:
+        parts = [p for p in _PARTS.split(sent.text) if _WORD.search(p)]
+        if len(parts) >= 2 and all(len(_WORD.findall(p)) <= enumeration_words for p in parts):
+            return True
+    other = sum(1 for i, w in enumerate(sent.words) if i not in inside and not sent.stop[i] and _WORD.search(w))
+    return other <= max_words
 
 
 def _stuffed(sent: LemmaSentence, mentions: Sequence[Mention], dense: int, words_per_concept: float) -> bool:
@@ -166,7 +186,7 @@ def _repeats(texts: list[str], table: EmbeddingTable, near: float) -> list[bool]
 
 def _flags(answer: SectionedAnswer, kinds: list[set[str]], cfg: DetectionConfig, rubric: Rubric
            ) -> list[MistakeHit]:
-    n = len(kinds)
+    n = sum(1 for s in answer.sentences if s.role not in _NOT_EVIDENCE)  # reference lists are no answer text
     dims = [d.id for d in rubric.dimensions]
     flags = []
     for kind in _KINDS:
@@ -195,27 +215,35 @@ def standalone_hits(texts: Sequence[str], rubric: Rubric, nlp: Any) -> list[set[
     out = []
     for sent in lemma_sentences(texts, nlp):
         live = [m for m in find_mentions(sent, detectors) if not m.negated]
-        out.append(set() if _fragment(sent, live, sub.min_function_words) else {m.detector for m in live})
+        bare = _fragment(sent, live, sub.min_function_words, sub.fragment_max_words, sub.enumeration_words)
+        out.append(set() if bare else {m.detector for m in live})
     return out
 
 
 def concept_hits(answer: SectionedAnswer, mentions: Sequence[Sequence[Mention]],
-                 quality: Sequence[SentenceQuality], rubric: Rubric) -> list[DetectorHit]:
+                 quality: Sequence[SentenceQuality], rubric: Rubric,
+                 context: Sequence[frozenset[str]] = ()) -> list[DetectorHit]:
     """The best mention of every detector found in the answer, in rubric order, with its credit.
 
     Credit: 1 for a substantive mention in one of the detector's home stages, `off_stage_credit` elsewhere
     (or in an answer without headings), `weak_credit` in a fragment, or a stuffed sentence or definition line
-    of an answer flagged for it, 0 when negated. `hit` needs a substantive, non-negated mention. A repeated sentence adds nothing (its first copy
-    already counts)."""
+    of an answer flagged for it, 0 when negated. `hit` needs a substantive, non-negated mention. A repeated
+    sentence adds nothing (its first copy already counts), nor does a reference or a caption. `context[i]`:
+    the concepts sentence i's heading or list label names; a substantive sentence under it is evidence of
+    them (a bullet under "Labels"), a bare item under it is not."""
     cfg = rubric.detection
     if cfg is None:
         return []
     specs = {d.id: d for d in rubric.detectors}
-    best: dict[str, tuple[tuple[float, int, int], DetectorHit]] = {}
+    best: dict[str, tuple[tuple[float, bool, bool, int], DetectorHit]] = {}
     for i, (sent, ms, q) in enumerate(zip(answer.sentences, mentions, quality)):
-        if "repeat" in q.kinds:
+        if "repeat" in q.kinds or sent.role in _NOT_EVIDENCE:
             continue
-        for m in ms:
+        own = {m.detector for m in ms}
+        under = [Mention(d, 0, 0, False) for d in sorted(context[i]) if d not in own] \
+            if i < len(context) and not q.weak else []
+        for m in [*ms, *under]:
+            direct = m.end > m.start
             spec = specs[m.detector]
             home = sent.stage in spec.stages
             if m.negated:
@@ -228,8 +256,10 @@ def concept_hits(answer: SectionedAnswer, mentions: Sequence[Sequence[Mention]],
                 credit = cfg.off_stage_credit
                 note = f"outside its stage(s) {', '.join(spec.stages)}" if sent.stage else "no stage heading"
             hit = DetectorHit(id=m.detector, hit=credit > 0 and not q.weak, negated=m.negated,
-                              stage=sent.stage, evidence=sent.text, start=sent.start, credit=credit, note=note)
-            key = (credit, not m.negated, -i)  # best credit; a negated mention beats none; then the earliest
+                              stage=sent.stage, evidence=sent.text, start=sent.start, credit=credit, note=note,
+                              description=spec.description)
+            # best credit; a negated mention beats none; the sentence's own words beat its heading's; the earliest
+            key = (credit, not m.negated, direct, -i)
             if m.detector not in best or key > best[m.detector][0]:
                 best[m.detector] = (key, hit)
     return [best[d.id][1] for d in rubric.detectors if d.id in best]

@@ -6,7 +6,8 @@ and its policy allows that script only, by hash. Every answer-derived string goe
 markup in an answer shows as text; the policy is a second wall, not the first.
 
 Detectors and mistakes are rendered from their model fields, whatever those are, so fields added to
-`DetectorHit` or `MistakeHit` show up without touching this file.
+`DetectorHit` or `MistakeHit` show up without touching this file; a `description` (a detector's spec) is no
+column but a disclosure under the row's first cell.
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ th[aria-sort=ascending] button::after{content:" ▲"}th[aria-sort=descending] bu
 .dists figure{margin:0;border:1px solid var(--line);border-radius:8px;padding:8px}
 .dists figcaption{font-size:.85rem;font-weight:600}
 a{color:#2b5fad}
+details.spec summary{cursor:pointer;white-space:nowrap}
+details.spec p{margin:.3em 0 .2em;min-width:16em;font-size:.8rem;color:var(--muted)}
 """.strip()
 
 # Sorts the index table when a header's button is pressed; numbers by value, empty cells last.
@@ -145,17 +148,25 @@ def _grade(grade: float | None, scale: str | None) -> str:
     return f" · grade <strong>{grade:g}</strong>" + (f" on {e(scale)}" if scale else "")
 
 
+_ASIDE = "description"  # a field shown under the row's first cell (click its value to read it), not as a column
+
+
 def records_table(items: Sequence[BaseModel], *, css_class: str, empty: str) -> str:
     """A table of models, one column per field (in first-seen order): evidence highlighted, a row whose
-    `hit` is false greyed out."""
+    `hit` is false greyed out, a non-empty `description` folded under the row's first cell."""
     if not items:
         return f'<p class="none">{e(empty)}</p>'
     keys, rows = field_table(items)
+    keys = [k for k in keys if k != _ASIDE]
     out = [f'<table class="{css_class}">', "<thead><tr>" + "".join(f'<th scope="col">{e(label(k))}</th>'
                                                                    for k in keys) + "</tr></thead>", "<tbody>"]
     for r in rows:
         off = ' class="off"' if r.get("hit") is False else ""
-        out.append(f"<tr{off}>" + "".join(f"<td>{_field(k, r.get(k))}</td>" for k in keys) + "</tr>")
+        cells = [_field(k, r.get(k)) for k in keys]
+        aside = r.get(_ASIDE)
+        if aside and cells:
+            cells[0] = f'<details class="spec"><summary>{cells[0]}</summary><p>{e(str(aside))}</p></details>'
+        out.append(f"<tr{off}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     out.append("</tbody></table>")
     return "\n".join(out)
 

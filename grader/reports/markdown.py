@@ -82,6 +82,7 @@ def render(r: Report) -> str:
         for h in r.detectors:
             mark = "✅" if h.hit else ("🚫 negated" if h.negated else f"◽ {esc(h.note)}")
             lines.append(f"| {h.id} | {mark} | {h.credit:.2f} | {h.stage or '—'} | {esc(h.evidence[:140])} |")
+        lines += _concept_specs(r)
     else:
         lines.append("No concept mentioned.")
     lines += ["", "## Evidence", ""]
@@ -89,6 +90,12 @@ def render(r: Report) -> str:
         for e in d.evidence:
             lines.append(f"- {name}: “{esc(e)}”")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _concept_specs(r: Report) -> list[str]:
+    """Under the concepts table: what each listed concept means (the rubric's description), when it has one."""
+    specs = [f"- **{h.id}**: {esc(h.description)}" for h in r.detectors if h.description]
+    return ["", "What each concept means (the rubric's spec):", "", *specs] if specs else []
 
 
 def _question_line(r: Report) -> str:

@@ -11,7 +11,7 @@ def test_report_contract_fields(tmp_path, grade_files):
     report = grade_files({"a.md": GOOD}).reports[0]
     data = json.loads(report.model_dump_json())
     assert list(data)[:3] == ["schema_version", "grader_version", "model"]
-    assert data["schema_version"] == "2"
+    assert data["schema_version"] == "3"
     assert data["answer"]["question_id"] == "cats" and data["answer"]["question_source"] == "front_matter"
     assert (data["answer"]["language"], data["answer"]["english_share"]) == ("en", 1.0)
     assert [s["stage"] for s in data["sections"]] == ["clarify", "model", "monitoring"]

@@ -89,3 +89,19 @@ def test_sections_and_timing_problems_are_reported(tmp_path, edit, message):
     edit(data)
     problems = rubric_problems(write_rubric(tmp_path, data))
     assert any(message in p for p in problems), problems
+
+
+def test_every_detector_of_the_default_rubric_has_a_spec(default_rubric):
+    """Each detector's spec: what counts, one example that earns the concept and one look-alike that does not.
+    Optional in the model (other rubrics may have none)."""
+    from grader.models import DetectorSpec
+
+    assert len(default_rubric.detectors) == 41
+    for d in default_rubric.detectors:
+        text = d.description
+        assert text.startswith("What counts: "), d.id
+        assert text.index("What counts: ") < text.index(" Counts: '") < text.index(" Not: '"), d.id
+        assert text.endswith("'."), d.id
+    bare = DetectorSpec.model_validate({"id": "d", "stages": ["model"], "feeds": {"framing": 1.0},
+                                        "match": [{"kind": "phrase", "phrases": ["x"]}]})
+    assert bare.description == ""

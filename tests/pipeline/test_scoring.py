@@ -29,7 +29,16 @@ def test_detectors_and_flags_move_dimensions(default_rubric):
     low, _ = score_dimensions(cov, default_rubric, concepts=none)
     high, _ = score_dimensions(cov, default_rubric, concepts=full)
     assert low["modeling_judgment"] < base["modeling_judgment"] < high["modeling_judgment"]
-    flag = MistakeHit(id="x", evidence="e", deduction=0.5, dimensions=["serving_latency"])
-    cut, _ = score_dimensions(cov, default_rubric, flags=[flag])
-    assert cut["serving_latency"] == base["serving_latency"] * 0.5
+    small = MistakeHit(id="x", evidence="e", deduction=0.1, dimensions=["serving_latency"])
+    cut, _ = score_dimensions(cov, default_rubric, flags=[small])
+    assert cut["serving_latency"] == pytest.approx(base["serving_latency"] * 0.9)
     assert cut["problem_framing"] == base["problem_framing"]
+    # mistakes and penalties together take at most max_deduction off a dimension; gaming flags come on top
+    cap = default_rubric.detection.max_deduction
+    many = [small.model_copy(update={"id": f"m{i}", "deduction": 0.2}) for i in range(4)]
+    capped, _ = score_dimensions(cov, default_rubric, flags=many)
+    assert capped["serving_latency"] == pytest.approx(base["serving_latency"] * (1 - cap))
+    gaming = MistakeHit(id="keyword_list", evidence="e", source="gaming", deduction=0.3,
+                        dimensions=["serving_latency"])
+    lower, _ = score_dimensions(cov, default_rubric, flags=[*many, gaming])
+    assert lower["serving_latency"] == pytest.approx(base["serving_latency"] * (1 - cap) * 0.7)

@@ -66,6 +66,19 @@ def test_detectors_and_mistakes_render_from_their_fields(grade_files):
     assert "<mark>Jump straight to a transformer.</mark>" in page
 
 
+def test_a_detector_description_folds_under_its_id_escaped(grade_files):
+    report = grade_files({"a.md": GOOD}).reports[0]
+    report = report.model_copy(update={"detectors": [
+        DetectorHit(id="calibration", hit=True, negated=False, stage="model", evidence="We calibrate.", start=12,
+                    description="What counts: <b>rates</b> & \"odds\". Counts: 'x'. Not: 'y'."),
+        DetectorHit(id="drift", hit=False, negated=True, stage=None, evidence="", start=0)]})
+    page = render(report)
+    assert ('<td><details class="spec"><summary>calibration</summary><p>What counts: &lt;b&gt;rates&lt;/b&gt; '
+            "&amp; &quot;odds&quot;. Counts: &#x27;x&#x27;. Not: &#x27;y&#x27;.</p></details></td>") in page
+    assert "<td>drift</td>" in page  # no description: the plain id
+    assert '<th scope="col">description</th>' not in page
+
+
 def test_index_table_links_charts_and_status(tmp_path, grade_files):
     result = grade_files({"a.md": GOOD, "sub/b.md": GOOD.replace("CNN", "convolutional network"),
                           "bad.md": b"\xff"})

@@ -29,6 +29,24 @@ def test_markdown_lists_detectors_and_mistakes_escaped(grade_files):
     assert "- ⚠️ **no_baseline** (penalty; −8% on framing): &lt;i&gt;x&lt;/i&gt;" in text
     assert "  - Advice: Start \\*simple\\*." in text
     assert "<b>" not in text and "<i>" not in text
+    assert "What each concept means" not in text  # no description, no spec list
+
+
+def test_markdown_shows_each_listed_concepts_description_escaped(grade_files):
+    from grader.models import DetectorHit
+    from grader.reports.markdown import render
+
+    report = grade_files({"a.md": GOOD}).reports[0]
+    text = render(report.model_copy(update={"detectors": [
+        DetectorHit(id="calibration", hit=True, negated=False, stage=None, evidence="We calibrate.", start=3,
+                    description="What counts: <b>probabilities</b> (rates). Counts: 'x'. Not: 'y'."),
+        DetectorHit(id="drift", hit=False, negated=True, stage=None, evidence="No drift.", start=9)]}))
+    table_end = text.index("| drift |")
+    spec = text.index("What each concept means (the rubric's spec):")
+    assert table_end < spec < text.index("## Evidence")
+    assert ("- **calibration**: What counts: &lt;b&gt;probabilities&lt;/b&gt; \\(rates\\). Counts: 'x'. Not: 'y'."
+            in text)
+    assert "- **drift**" not in text
 
 
 def test_summary_md_shows_pass_and_fail_with_the_reason(grade_files, tmp_path):
