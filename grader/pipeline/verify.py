@@ -34,10 +34,23 @@ def spec_texts(spec: DetectorSpec) -> tuple[str, str, str]:
 
 
 def verifier_texts(rubric: Rubric) -> list[str]:
-    """The texts the verifier compares sentences with (embedded with the batch)."""
-    if rubric.detection is None or rubric.detection.verifier is None:
-        return []
+    """The texts sentences are compared with (embedded with the batch): every detector's spec."""
     return [t for d in rubric.detectors for t in spec_texts(d)]
+
+
+def spec_fit(sa: SectionedAnswer, mentions: Sequence[Sequence[Mention]], context: Sequence[frozenset[str]],
+             rubric: Rubric, table: EmbeddingTable) -> dict[tuple[int, str], float]:
+    """(sentence index, concept) -> how much the sentence reads like the concept's spec (cosine to "what
+    counts" plus cosine to its example), for every candidate: which of several mentions is the evidence."""
+    specs = {d.id: table.matrix(list(spec_texts(d))[:2]) for d in rubric.detectors}
+    out: dict[tuple[int, str], float] = {}
+    for i, (s, ms) in enumerate(zip(sa.sentences, mentions)):
+        ids = {m.detector for m in ms} | set(context[i] if i < len(context) else ())
+        if ids:
+            vec = table.matrix([s.text])[0]
+            for d in ids:
+                out[(i, d)] = round(float((specs[d] @ vec).sum()), 6)
+    return out
 
 
 def candidate_features(sim: tuple[float, float, float], sim_ctx: float, *, direct: bool, long_span: bool,
