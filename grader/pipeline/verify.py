@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 
 from grader.embedding.cache import EmbeddingTable
-from grader.models import VERIFIER_FEATURES as FEATURES, DetectorSpec, Rubric, SectionedAnswer, VerifierConfig
+from grader.models import DetectorSpec, Rubric, SectionedAnswer, VerifierConfig
 from grader.pipeline.detect import Mention
 _SPEC = re.compile(r"^\s*What counts:\s*(?P<what>.*?)\s*Counts:\s*'(?P<pos>.*?)'\.?\s*Not:\s*'(?P<neg>.*?)'\.?\s*$",
                    re.DOTALL)
@@ -55,7 +55,7 @@ def spec_fit(sa: SectionedAnswer, mentions: Sequence[Sequence[Mention]], context
 
 def candidate_features(sim: tuple[float, float, float], sim_ctx: float, *, direct: bool, long_span: bool,
                        role: str, weak: bool, home: bool, words: int) -> dict[str, float]:
-    """The features of one candidate, by name (`FEATURES`)."""
+    """The features of one candidate, by name (`grader.models.VERIFIER_FEATURES`)."""
     return {"sim_spec": sim[0], "sim_pos": sim[1], "sim_neg": sim[2], "sim_ctx": sim_ctx,
             "direct": float(direct), "long_span": float(long_span), "item": float(role == "item"),
             "table": float(role == "table"), "weak": float(weak), "home": float(home),
