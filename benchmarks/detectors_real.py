@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import grader  # noqa: E402
+from grader.errors import GraderError  # noqa: E402
+from grader.inputs.answers import read_answer  # noqa: E402
 from grader.inputs.rubric import default_rubric_path, load_rubric  # noqa: E402
 from grader.models import Report, RunConfig  # noqa: E402
 
@@ -45,8 +47,10 @@ class Hit:
     heading: str
 
 
-def line_of(text: str, offset: int) -> int:
-    return text.count("\n", 0, offset) + 1
+def line_of(text: str, offset: int, body: str | None = None) -> int:
+    """The file's line number of a character offset into the answer body (the text after front matter)."""
+    base = len(text) - len(body) if body is not None and text.endswith(body) else 0
+    return text.count("\n", 0, base + offset) + 1
 
 
 def run_grader(corpus: Path, backend: str) -> tuple[dict[str, Report], dict[str, str]]:
@@ -57,6 +61,17 @@ def run_grader(corpus: Path, backend: str) -> tuple[dict[str, Report], dict[str,
         print(f"not graded: {Path(f.path).name}: {f.message}", file=sys.stderr)
     texts = {p.name: p.read_text(encoding="utf-8", errors="replace") for p in files}
     return reports, texts
+
+
+def bodies(corpus: Path, names: set[str]) -> dict[str, str]:
+    """The answer body the grader reads (front matter removed) of each file."""
+    out = {}
+    for name in sorted(names):
+        try:
+            out[name] = read_answer(corpus / "answers" / name, max_bytes=10**8).text
+        except GraderError:
+            pass
+    return out
 
 
 def hits_of(reports: dict[str, Report], texts: dict[str, str]) -> list[Hit]:
@@ -199,10 +214,13 @@ def dump(out: Path, hits: list[Hit], flags: list[tuple[str, str, str, str]], cor
                                      "many concepts into a few words.\n- **repetition**: sentences repeat earlier "
                                      "ones.\n", encoding="utf-8")
     qtext = {q.id: f"{q.title}: {q.prompt}" for q in rubric.questions}
+    body = bodies(corpus, {h.file for h in hits})
+    files = {n: (corpus / "answers" / n).read_text(encoding="utf-8", errors="replace") for n in body}
     by_file: dict[str, list[str]] = defaultdict(list)
     for h in hits:
         hid = f"{h.file[:3]}:{h.concept}:{h.start}"
-        by_file[h.file].append(f"- hit `{hid}` concept **{h.concept}**, line {h.line}: “{h.evidence}”")
+        line = line_of(files[h.file], h.start, body[h.file]) if h.file in body else h.line
+        by_file[h.file].append(f"- hit `{hid}` concept **{h.concept}**, line {line}: “{h.evidence}”")
     for f, fid, source, ev in flags:
         by_file[f].append(f"- flag `{f[:3]}:{fid}` ({source}) **{fid}**; the grader's evidence: {ev}")
     batch, words, k = [], 0, 0

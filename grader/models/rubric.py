@@ -137,6 +137,9 @@ class Penalty(Frozen):
     advice: str
     unless_detected: list[str] = []
     unless_covered: list[str] = Field(default=[], description="key points as stage.id")
+    applies_if: list[str] = Field(
+        default=[], description="its premise: it applies only to an answer that names one of these concepts "
+                                "(\"trains the ranker on raw clicks\" needs labels); empty: always")
     deduction: Unit | None = Field(default=None, description="default: detection.penalty_deduction")
     dimensions: list[str] | None = Field(
         default=None, description="dimensions it lowers; default: those its detectors feed")
@@ -308,6 +311,11 @@ class MistakeSpec(Frozen):
     early: Anchor | None = None
     late: Anchor | None = None
     questions: list[str] = Field(default=[], description="the questions it applies to; empty: all")
+    applies_if: list[str] = Field(
+        default=[], description="its premise: it applies only to an answer that names one of these concepts "
+                                "(\"treats offline metrics as the goal\" needs offline metrics); empty: always")
+    late_must_appear: bool = Field(
+        default=True, description="order check: an answer where `late` never shows up is flagged too")
     deduction: Unit
     dimensions: list[str] = Field(default=[], description="dimensions it lowers; empty: all")
 
@@ -415,6 +423,8 @@ class Rubric(Frozen):
                 loc = ("questions", i, "penalties", j)
                 check(loc + ("unless_detected",), _known_ids(
                     f"question {q.id!r} penalty {p.id!r} unless_detected", p.unless_detected, dets, "detector"))
+                check(loc + ("applies_if",), _known_ids(
+                    f"question {q.id!r} penalty {p.id!r} applies_if", p.applies_if, dets, "detector"))
                 check(loc + ("dimensions",), _known_ids(
                     f"question {q.id!r} penalty {p.id!r} dimensions", p.dimensions or [], dims, "dimension"))
         check(("mistakes",), _unique("mistake", [m.id for m in self.mistakes]))
@@ -422,7 +432,7 @@ class Rubric(Frozen):
         for k, m in enumerate(self.mistakes):
             anchors = [a for a in (m.early, m.late) if a is not None]
             loc = ("mistakes", k)
-            check(loc, _known_ids(f"mistake {m.id!r} detectors", m.unless_detected + m.when_detected + [
+            check(loc, _known_ids(f"mistake {m.id!r} detectors", m.unless_detected + m.when_detected + m.applies_if + [
                 d for a in anchors for d in a.detectors], dets, "detector"))
             check(loc, _known(f"mistake {m.id!r} stages", dict.fromkeys(s for a in anchors for s in a.stages),
                               stages))

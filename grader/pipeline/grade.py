@@ -40,7 +40,7 @@ from grader.pipeline.sections import split_sections
 from grader.pipeline.stages import infer_stages, prototype_texts, stage_prototypes
 from grader.pipeline.substance import assess_sentences, concept_hits
 from grader.pipeline.timing import allocate_time
-from grader.pipeline.verify import verifier_texts, verify
+from grader.pipeline.verify import spec_fit, verifier_texts, verify
 
 DECIMALS = 4
 Request = tuple[str, QuestionSource] | None
@@ -255,7 +255,7 @@ def assess(sa: SectionedAnswer, rubric: Rubric, table: EmbeddingTable, requested
                                 weights=[q.weight for q in quality])
     context = context_concepts(lemmas, detectors)
     kept, kept_context = verify(sa, mentions, context, [q.weak for q in quality], rubric, table)
-    hits = concept_hits(sa, kept, quality, rubric, kept_context)
+    hits = concept_hits(sa, kept, quality, rubric, kept_context, spec_fit(sa, kept, kept_context, rubric, table))
     credit = {h.id: h.credit for h in hits}
     flags = find_mistakes(sa, question, rubric, hits, coverage, _first_hits(mentions, quality),
                           present=named_concepts(sa, mentions, context)) + gaming

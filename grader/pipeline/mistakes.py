@@ -31,12 +31,16 @@ def find_mistakes(answer: SectionedAnswer, question: Question, rubric: Rubric, h
     for m in rubric.mistakes:
         if m.questions and question.id not in m.questions:
             continue
+        if m.applies_if and not seen & set(m.applies_if):
+            continue  # its premise does not hold: nothing to be mistaken about
         evidence = (_order(answer, m, firsts) if m.check == "order" else _missing(m, by_id, seen))
         if evidence:
             out.append(MistakeHit(id=m.id, evidence=evidence, source="mistake", deduction=m.deduction,
                                   dimensions=m.dimensions or [d.id for d in rubric.dimensions], advice=m.advice))
     matched = {f"{c.stage}.{p.id}" for c in coverage for p in c.points if p.matched}
     for p in question.penalties:
+        if p.applies_if and not seen & set(p.applies_if):
+            continue
         evidence = _penalty(p, by_id, matched, seen)
         if evidence:
             out.append(MistakeHit(id=p.id, evidence=evidence, source="penalty",
@@ -87,7 +91,7 @@ def _order(answer: SectionedAnswer, m: MistakeSpec, firsts: dict[str, int]) -> s
     assert m.early is not None and m.late is not None
     early = _first(answer, m.early, firsts, anywhere=False)
     late = _first(answer, m.late, firsts, anywhere=True)
-    if early is None or (late is not None and late <= early):
+    if early is None or (late is not None and late <= early) or (late is None and not m.late_must_appear):
         return None
     where = f"“{answer.sentences[early].text[:120]}”"
     if late is None:

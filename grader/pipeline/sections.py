@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader.pipeline.roles import html_role, inline_role
-from grader.pipeline.segments import segment_index, time_at, times
+from grader.pipeline.segments import segment_index, times
 from grader.models import DEFAULT_SECTIONS, Answer, SectionedAnswer, SectionsConfig, Segment, Sentence, Stage
 
 _HTML_HEADING = re.compile(r"<h([1-6])\b[^>]*>(.*?)</h\1\s*>|^(#{1,6})[ \t]+(.+?)[ \t#]*$",

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import bisect
-
 from grader.models import Segment
 
 

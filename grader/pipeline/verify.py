@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 
 from grader.embedding.cache import EmbeddingTable
-from grader.models import VERIFIER_FEATURES as FEATURES, DetectorSpec, Rubric, SectionedAnswer, VerifierConfig
+from grader.models import DetectorSpec, Rubric, SectionedAnswer, VerifierConfig
 from grader.pipeline.detect import Mention
 _SPEC = re.compile(r"^\s*What counts:\s*(?P<what>.*?)\s*Counts:\s*'(?P<pos>.*?)'\.?\s*Not:\s*'(?P<neg>.*?)'\.?\s*$",
                    re.DOTALL)
@@ -34,15 +34,28 @@ def spec_texts(spec: DetectorSpec) -> tuple[str, str, str]:
 
 
 def verifier_texts(rubric: Rubric) -> list[str]:
-    """The texts the verifier compares sentences with (embedded with the batch)."""
-    if rubric.detection is None or rubric.detection.verifier is None:
-        return []
+    """The texts sentences are compared with (embedded with the batch): every detector's spec."""
     return [t for d in rubric.detectors for t in spec_texts(d)]
+
+
+def spec_fit(sa: SectionedAnswer, mentions: Sequence[Sequence[Mention]], context: Sequence[frozenset[str]],
+             rubric: Rubric, table: EmbeddingTable) -> dict[tuple[int, str], float]:
+    """(sentence index, concept) -> how much the sentence reads like the concept's spec (cosine to "what
+    counts" plus cosine to its example), for every candidate: which of several mentions is the evidence."""
+    specs = {d.id: table.matrix(list(spec_texts(d))[:2]) for d in rubric.detectors}
+    out: dict[tuple[int, str], float] = {}
+    for i, (s, ms) in enumerate(zip(sa.sentences, mentions)):
+        ids = {m.detector for m in ms} | set(context[i] if i < len(context) else ())
+        if ids:
+            vec = table.matrix([s.text])[0]
+            for d in ids:
+                out[(i, d)] = round(float((specs[d] @ vec).sum()), 6)
+    return out
 
 
 def candidate_features(sim: tuple[float, float, float], sim_ctx: float, *, direct: bool, long_span: bool,
                        role: str, weak: bool, home: bool, words: int) -> dict[str, float]:
-    """The features of one candidate, by name (`FEATURES`)."""
+    """The features of one candidate, by name (`grader.models.VERIFIER_FEATURES`)."""
     return {"sim_spec": sim[0], "sim_pos": sim[1], "sim_neg": sim[2], "sim_ctx": sim_ctx,
             "direct": float(direct), "long_span": float(long_span), "item": float(role == "item"),
             "table": float(role == "table"), "weak": float(weak), "home": float(home),

@@ -96,7 +96,7 @@ def test_every_detector_of_the_default_rubric_has_a_spec(default_rubric):
     Optional in the model (other rubrics may have none)."""
     from grader.models import DetectorSpec
 
-    assert len(default_rubric.detectors) == 41
+    assert len(default_rubric.detectors) == 42
     for d in default_rubric.detectors:
         text = d.description
         assert text.startswith("What counts: "), d.id

@@ -38,3 +38,12 @@ def test_the_threshold_and_weights_decide_what_is_evidence(toolkit, default_rubr
 def test_a_verifier_weight_must_name_a_known_feature():
     with pytest.raises(ValidationError, match="unknown verifier feature"):
         VerifierConfig(threshold=0.5, intercept=0.0, weights={"sim_spec": 1.0, "vibes": 2.0})
+
+
+def test_a_premise_must_name_known_detectors(default_rubric):
+    from grader.models import Rubric
+
+    data = default_rubric.model_dump(mode="json")
+    data["mistakes"][1]["applies_if"] = ["no_such_concept"]
+    with pytest.raises(ValidationError, match="no_such_concept"):
+        Rubric.model_validate(data)

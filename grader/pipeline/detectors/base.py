@@ -19,12 +19,16 @@ Forms = frozenset[str]  # the ways one token may be written: word, lemma, word w
 Term = tuple[Forms, ...]
 
 
+_NOT_PLURAL = frozenset({"news", "series", "species", "always", "perhaps", "whereas", "towards", "analysis",
+                         "basis", "thus", "bias"})  # a final "s" that is no plural ("news user" is no "new user")
+
+
 @functools.lru_cache(maxsize=65536)
 def forms(word: str, lemma: str) -> Forms:
     """A token's forms. The lookup lemmatizer is uneven ("embeddings" stays, "listing" -> "list"), so a
     token matches a term's token when any form is shared."""
     out = {word, lemma or word}
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss") and word not in _NOT_PLURAL:
         out.add(word[:-1])
     return frozenset(out)
 
