@@ -210,12 +210,14 @@ def _looks_utf16(raw: bytes) -> bool:
 
 
 def split_front_matter(text: str, name: str) -> tuple[dict[str, str], str]:
-    """`---` YAML front matter at the very top -> (mapping of strings, the rest)."""
+    """`---` YAML front matter at the very top -> (mapping of strings, the rest). Trailing spaces and tabs on its
+    lines are dropped first ("layout: post<TAB>" is common in blog posts and YAML refuses the tab)."""
     m = _FRONT_MATTER.match(text)
     if not m:
         return {}, text
+    block = "\n".join(line.rstrip(" \t") for line in (m.group(1) or "").split("\n"))
     try:
-        data = yaml.safe_load(m.group(1) or "") or {}
+        data = yaml.safe_load(block) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 2}" if mark is not None else ""

@@ -24,6 +24,15 @@ def test_front_matter_names_the_question(tmp_path):
     assert a.text == "# Hi\nBody text.\n" and a.format == "markdown"
 
 
+def test_trailing_tabs_in_front_matter_are_tolerated(tmp_path):
+    p = tmp_path / "a.md"
+    p.write_text("---\nlayout: post\t\t\nquestion: q09 \t\ntitle: Dedup\t\n---\nBody text.\n")
+    a = read_answer(p, max_bytes=LIMIT)
+    assert a.question_id == "q09" and a.front_matter["layout"] == "post" and a.text == "Body text.\n"
+    with pytest.raises(GraderError, match="broken front matter line 2"):  # a tab that starts a token is still refused
+        split_front_matter("---\n\tkey: value\n---\nbody\n", "a.md")
+
+
 def test_no_front_matter_keeps_everything(tmp_path):
     p = tmp_path / "a.txt"
     p.write_text("Just text.\n---\nnot front matter\n")
