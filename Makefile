@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: install browser demo test examples golden validity detectors-real bench clean
+.PHONY: install browser demo test examples golden validity detectors-real real bench clean
 
 install: $(STAMP)
 
@@ -56,6 +56,11 @@ validity: install
 CORPUS ?= ../shared/real_answers
 detectors-real: install
 	$(BIN)/python benchmarks/detectors_real.py --corpus $(CORPUS)
+
+# Scores on the public write-ups (read in place) against the mean of two LLM rater passes, beside word count, and
+# question detection (about a minute; not part of `make test`).
+real: install
+	$(BIN)/python benchmarks/real.py --corpus $(CORPUS)
 
 clean:
 	rm -rf $(VENV) reports/*.json reports/*.md reports/*.csv reports/*.html reports/*.xml .pytest_cache
