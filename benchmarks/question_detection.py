@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((choice.margin, f.name, t, choice.guess or choice.question_id, choice.source,
                      choice.similarity))
         others = rubric.model_copy(update={"questions": [q for q in rubric.questions if q.id != t]})
-        foreign += choose_question(sa, others, table).source == "detected"
+        foreign += choose_question(sa, others, table).source in ("detected", "title")
     right = sum(r[2] == r[3] for r in rows)
     unknown = [r[1] for r in rows if r[4] == "unknown"]
     print(f"answers: {len(rows)}; top-1 (front matter ignored): {right}/{len(rows)}")

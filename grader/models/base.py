@@ -31,7 +31,7 @@ STAGE_IDS: tuple[str, ...] = (
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 Positive = Annotated[float, Field(gt=0.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
-QuestionSource = Literal["flag", "front_matter", "detected", "unknown"]
+QuestionSource = Literal["flag", "front_matter", "title", "detected", "unknown"]
 SectionMethod = Literal["heading", "inferred", "absent"]
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_]*$")]
 

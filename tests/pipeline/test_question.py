@@ -53,3 +53,30 @@ def test_a_close_runner_up_is_unknown_too(tiny_rubric, hashing):
         update={"min_margin": 0.99})})
     sa = sectioned([(None, "we ask how far ahead delays must be forecast, then use gradient boosted trees")])
     assert choose_question(sa, rubric, _table(sa, rubric, hashing)).source == "unknown"
+
+
+def test_a_title_naming_one_question_decides_it(tiny_rubric, hashing):
+    text = [(None, "we ask how far ahead delays must be forecast, then use gradient boosted trees")]
+    sa = sectioned(text, front={"title": "My cat photos project"})  # the text is about trains, the title about cats
+    choice = choose_question(sa, tiny_rubric, _table(sa, tiny_rubric, hashing))
+    assert (choice.question_id, choice.source) == ("cats", "title") and choice.margin < 0
+    first_heading = sa.model_copy(update={"answer": sa.answer.model_copy(update={"front_matter": {}}),
+                                          "headings": [("Rail delay forecasts, part 2", None)]})
+    choice = choose_question(first_heading, tiny_rubric, _table(sa, tiny_rubric, hashing))
+    assert (choice.question_id, choice.source) == ("trains", "title")
+
+
+def test_a_title_naming_two_questions_or_none_leaves_it_to_the_text(tiny_rubric, hashing):
+    text = [(None, "we ask how far ahead delays must be forecast, then use gradient boosted trees")]
+    for title in ("Cat photos and train delays", "Notes from my interview"):
+        sa = sectioned(text, front={"title": title})
+        choice = choose_question(sa, tiny_rubric, _table(sa, tiny_rubric, hashing))
+        assert (choice.question_id, choice.source) == ("trains", "detected"), title
+
+
+def test_a_longer_phrase_shadows_the_shorter_one_it_contains(default_rubric):
+    from grader.pipeline.question import question_of_title
+
+    assert question_of_title("Building a news recommendation app", default_rubric) == "q02"  # not q01's
+    assert question_of_title("Blog recommendation in Vespa", default_rubric) == "q01"
+    assert question_of_title("Design the Twitter timeline and search", default_rubric) is None
