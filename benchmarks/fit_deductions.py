@@ -34,6 +34,7 @@ from scipy.stats import spearmanr  # noqa: E402
 import grader  # noqa: E402
 from grader.inputs.rubric import default_rubric_path, load_rubric  # noqa: E402
 from grader.models import RunConfig  # noqa: E402
+from real import rater_mean  # noqa: E402  (benchmarks/real.py: the mean of the two rater passes)
 
 DEDUCTIONS = [0.0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.15, 0.2]
 CAPS = [0.1, 0.15, 0.2, 0.25, 0.35, 0.5]
@@ -46,16 +47,6 @@ def unflagged_rubric():
                  for q in r.questions]
     return r.model_copy(update={"mistakes": mistakes, "questions": questions,
                                 "detection": r.detection.model_copy(update={"penalty_deduction": 0.0})})
-
-
-def rater_means(corpus: Path, dims: list[str]) -> dict[str, dict[str, float]]:
-    out: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for name in ("grades_rater_a.csv", "grades_rater_b.csv"):
-        for row in csv.DictReader((corpus / name).open(encoding="utf-8")):
-            for d in dims + ["overall"]:
-                if row.get(d, "").strip():
-                    out[row["file"]][d].append(float(row[d]))
-    return {f: {d: float(np.mean(v)) for d, v in by.items()} for f, by in out.items()}
 
 
 def apply(base: dict[str, float], counts: dict[str, int], d: float, cap: float, dims: list[str]) -> dict[str, float]:
@@ -111,7 +102,7 @@ def main() -> int:
     dims = [d.id for d in rubric.dimensions]
     result = grader.grade(sorted((corpus / "answers").glob("*.md")), rubric=rubric, backend=args.backend,
                           config=RunConfig(cache_dir=None, progress=False))
-    grades = rater_means(corpus, dims)
+    grades = rater_mean(corpus)
     repos = {r["file"]: r["repo"] for r in csv.DictReader((corpus / "SOURCES.tsv").open(encoding="utf-8"),
                                                           delimiter="\t")}
     base, counts = {}, {}
