@@ -17,7 +17,7 @@ from grader.models.rubric import (  # noqa: F401
     Stage, TimePlan, Dimension, CoverageConfig, TimingConfig, InferenceConfig, SectionsConfig, QuestionDetectionConfig, KeyPoint, Penalty, Question, GamingId, MatchSpec, DetectorSpec, NegationConfig, SubstanceConfig, GamingFlag, DetectionConfig, VerifierConfig, VERIFIER_FEATURES, Anchor, MistakeSpec, LanguageConfig, Rubric, DEFAULT_SECTIONS,
 )
 from grader.models.answer import (  # noqa: F401
-    RunConfig, Segment, Answer, Sentence, SectionedAnswer, PointMatch, StageCoverage, QuestionChoice,
+    RunConfig, Segment, Answer, Sentence, SectionedAnswer, NOT_EVIDENCE_ROLES, PointMatch, StageCoverage, QuestionChoice,
 )
 from grader.models.report import (  # noqa: F401
     AnswerInfo, Overall, DimensionScore, SectionReport, DetectorHit, TimelineEntry, TimeAllocation, MistakeHit, CalibrationInfo, Report, InputFailure, InputWarning, BatchResult,

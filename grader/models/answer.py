@@ -85,6 +85,9 @@ class Sentence(Frozen):
     context: str | None = Field(default=None, description="the nearest heading or list label above it")
 
 
+NOT_EVIDENCE_ROLES = frozenset({"reference", "caption"})  # sentence roles never taken as evidence of a concept
+
+
 class SectionedAnswer(Frozen):
     answer: Answer
     sentences: list[Sentence]

@@ -25,8 +25,8 @@ from grader.embedding.cache import EmbeddingCache, EmbeddingTable, embed_texts
 from grader.embedding.model import Embedder
 from grader.errors import GraderError
 from grader.models import (
-    Answer, AnswerInfo, BatchResult, CalibrationConfig, CalibrationInfo, DetectorHit, DimensionScore, InputFailure,
-    MistakeHit, Overall, Question, QuestionChoice, QuestionSource, Report, Rubric, RunConfig, SectionedAnswer,
+    NOT_EVIDENCE_ROLES, Answer, AnswerInfo, BatchResult, CalibrationConfig, CalibrationInfo, DetectorHit,
+    DimensionScore, InputFailure, MistakeHit, Overall, Question, QuestionChoice, QuestionSource, Report, Rubric, RunConfig, SectionedAnswer,
     SectionReport, StageCoverage,
 )
 from grader.pipeline.coverage import compute_coverage
@@ -295,7 +295,7 @@ def named_concepts(sa: SectionedAnswer, mentions: Sequence[Sequence[Mention]],
     over its text: what a "nothing about X" flag must not overlook."""
     out: set[str] = set()
     for s, ms, ctx in zip(sa.sentences, mentions, context):
-        if s.role in ("reference", "caption"):
+        if s.role in NOT_EVIDENCE_ROLES:
             continue
         out.update(m.detector for m in ms if not m.negated)
         out.update(ctx)

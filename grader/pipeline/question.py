@@ -18,7 +18,6 @@ the generic stage rubric (`Rubric.generic_question`); the closest question is st
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 
 import numpy as np
@@ -26,6 +25,7 @@ import numpy as np
 from grader.embedding.cache import EmbeddingTable
 from grader.errors import GraderError
 from grader.models import GENERIC_QUESTION_ID, Answer, QuestionChoice, QuestionSource, Rubric, SectionedAnswer
+from grader.pipeline.sections import phrase_spans
 
 
 def question_texts(rubric: Rubric, ids: Collection[str] | None = None) -> list[str]:
@@ -86,24 +86,13 @@ def answer_title(answer: SectionedAnswer) -> str | None:
     return answer.headings[0][0] if answer.headings else None
 
 
-def _norm(text: str) -> str:
-    return " " + " ".join(re.sub(r"[^\w]+", " ", text.lower()).split()) + " "
-
-
 def question_of_title(title: str | None, rubric: Rubric) -> str | None:
     """The one question whose title or an alias the title contains (plural "s" tolerated); longer phrases
     shadow the shorter ones they contain; None when no question or several are named."""
     if not title:
         return None
-    norm = _norm(title)
-    found: list[tuple[int, int, str]] = []
-    for q in rubric.questions:
-        for phrase in (q.title, *q.aliases):
-            p = _norm(phrase).strip()
-            if not p:
-                continue
-            for m in re.finditer(rf"(?<!\w){re.escape(p)}s?(?!\w)", norm):
-                found.append((m.start(), m.end(), q.id))
+    owners = [q.id for q in rubric.questions for _ in (q.title, *q.aliases)]
+    found = phrase_spans(title, [p for q in rubric.questions for p in (q.title, *q.aliases)])
     kept = [f for f in found if not any(g[0] <= f[0] and f[1] <= g[1] and g[1] - g[0] > f[1] - f[0] for g in found)]
-    ids = {qid for _, _, qid in kept}
+    ids = {owners[k] for _, _, k in kept}
     return ids.pop() if len(ids) == 1 else None

@@ -114,8 +114,19 @@ def stage_of_heading(heading: str, stages: Sequence[Stage]) -> str | None:
 
 def names_no_stage(heading: str, phrases: Sequence[str]) -> bool:
     """True when a heading matches one of the rubric's `none_headings` phrases (summary, contents...)."""
-    norm = _normalize(heading)
-    return any(re.search(rf"(?<!\w){re.escape(_normalize(p))}s?(?!\w)", norm) for p in phrases if _normalize(p))
+    return bool(phrase_spans(heading, phrases))
+
+
+def phrase_spans(text: str, phrases: Sequence[str]) -> list[tuple[int, int, int]]:
+    """(start, end, index of the phrase) of every phrase found in the text, both normalized (lower case, words
+    only, "&" and "+" read as "and"), as whole words, a plural "s" tolerated."""
+    norm = _normalize(text)
+    out: list[tuple[int, int, int]] = []
+    for k, phrase in enumerate(phrases):
+        p = _normalize(phrase)
+        if p:
+            out += [(m.start(), m.end(), k) for m in re.finditer(rf"(?<!\w){re.escape(p)}s?(?!\w)", norm)]
+    return out
 
 
 # ----------------------------------------------------------------------------------------- blocks
@@ -200,14 +211,14 @@ def _blocks(text: str, stages: Sequence[Stage], config: SectionsConfig) -> tuple
     level = 0
     row: list[str] = []
     row_span: tuple[int, int] | None = None
-    lists = 0  # open lists around the current token
+    lists = 0  # open lists around the current token (counted before skipping, so skipped lists balance)
     for i, tok in enumerate(tokens):
-        if i <= skip_until:
-            continue
         if tok.type in ("ordered_list_open", "bullet_list_open"):
             lists += 1
         elif tok.type in ("ordered_list_close", "bullet_list_close"):
             lists -= 1
+        if i <= skip_until:
+            continue
         if tok.type == "heading_open":
             in_heading, level = True, int(tok.tag[1:])
         elif tok.type == "heading_close":
@@ -215,12 +226,12 @@ def _blocks(text: str, stages: Sequence[Stage], config: SectionsConfig) -> tuple
         elif tok.type in ("ordered_list_open", "bullet_list_open"):
             end = _close_of(tokens, i)
             if _is_toc(tokens, i, end, stages):
-                skip_until, lists = end, lists - 1
+                skip_until = end
                 continue
             title = _list_heading(tokens, i)
             if title is not None:
                 w.open(_LIST_LEVEL, title)
-                skip_until, lists = i + 6, lists - 1
+                skip_until = i + 6
         elif tok.type == "list_item_open":
             title = _item_heading(tokens, i)
             if title is not None:

@@ -27,13 +27,13 @@ import numpy as np
 from grader.pipeline.detect import Mention, compile_detectors, find_mentions, lemma_sentences
 from grader.pipeline.detectors import LemmaSentence
 from grader.embedding.cache import EmbeddingTable
-from grader.models import DetectionConfig, DetectorHit, MistakeHit, Rubric, SectionedAnswer
+from grader.models import NOT_EVIDENCE_ROLES as _NOT_EVIDENCE, DetectionConfig, DetectorHit, MistakeHit, Rubric, \
+    SectionedAnswer
 
 _WORD = re.compile(r"\w+")
 _PARTS = re.compile(r"[,;()/、，；（）]")
 _SHORT_TERM = 4  # tokens: a concept *term*; longer spans come from `near` matches and hold real words
 _KINDS = ("fragment", "stuffed", "definition", "repeat")
-_NOT_EVIDENCE = frozenset({"reference", "caption"})  # sentence roles that are never evidence (sections.py)
 _FLAG_OF = {"fragment": "keyword_list", "definition": "glossary", "stuffed": "keyword_stuffing",
             "repeat": "repetition"}
 _PHRASE = {"keyword_list": "are bare lists of concept terms, without a claim",
@@ -251,7 +251,7 @@ def concept_hits(answer: SectionedAnswer, mentions: Sequence[Sequence[Mention]],
         under = [Mention(d, 0, 0, False) for d in sorted(context[i]) if d not in own] \
             if i < len(context) and not q.weak and sent.role == "item" else []
         for m in [*ms, *under]:
-            direct = m.end > m.start
+            direct = m.detector in own  # the sentence's own words, not only its heading's
             spec = specs[m.detector]
             home = sent.stage in spec.stages
             if m.negated:

@@ -11,9 +11,12 @@ is missing still see every mention (`grader.pipeline.grade.named_concepts`).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Sequence
+
+import numpy as np
 
 from grader.embedding.cache import EmbeddingTable
 from grader.models import DetectorSpec, Rubric, SectionedAnswer, VerifierConfig
@@ -26,11 +29,30 @@ _LONG_SPAN = 4  # tokens: a longer span comes from a `near` match, words apart
 def spec_texts(spec: DetectorSpec) -> tuple[str, str, str]:
     """(what counts, the example that earns it, the look-alike) of a detector's description; the whole
     description three times when it does not have that shape, the id when it is empty."""
-    m = _SPEC.match(spec.description)
+    return _spec_parts(spec.description, spec.id.replace("_", " "))
+
+
+@functools.lru_cache(maxsize=1024)
+def _spec_parts(description: str, fallback: str) -> tuple[str, str, str]:
+    m = _SPEC.match(description)
     if m:
         return m.group("what"), m.group("pos"), m.group("neg")
-    text = spec.description or spec.id.replace("_", " ")
+    text = description or fallback
     return text, text, text
+
+
+class _SpecVectors(dict):  # type: ignore[type-arg]
+    """Detector id -> the embeddings of its spec texts (rows: what counts, example, look-alike), looked up in the
+    batch's table on first use: an answer needs the few concepts it mentions, not all of them."""
+
+    def __init__(self, rubric: Rubric, table: EmbeddingTable) -> None:
+        super().__init__()
+        self.specs = {d.id: d for d in rubric.detectors}
+        self.table = table
+
+    def __missing__(self, key: str) -> np.ndarray:
+        self[key] = vec = self.table.matrix(list(spec_texts(self.specs[key])))
+        return vec
 
 
 def verifier_texts(rubric: Rubric) -> list[str]:
@@ -42,14 +64,14 @@ def spec_fit(sa: SectionedAnswer, mentions: Sequence[Sequence[Mention]], context
              rubric: Rubric, table: EmbeddingTable) -> dict[tuple[int, str], float]:
     """(sentence index, concept) -> how much the sentence reads like the concept's spec (cosine to "what
     counts" plus cosine to its example), for every candidate: which of several mentions is the evidence."""
-    specs = {d.id: table.matrix(list(spec_texts(d))[:2]) for d in rubric.detectors}
+    specs = _SpecVectors(rubric, table)
     out: dict[tuple[int, str], float] = {}
     for i, (s, ms) in enumerate(zip(sa.sentences, mentions)):
         ids = {m.detector for m in ms} | set(context[i] if i < len(context) else ())
         if ids:
             vec = table.matrix([s.text])[0]
             for d in ids:
-                out[(i, d)] = round(float((specs[d] @ vec).sum()), 6)
+                out[(i, d)] = round(float((specs[d][:2] @ vec).sum()), 6)
     return out
 
 
@@ -74,7 +96,7 @@ def answer_candidates(sa: SectionedAnswer, mentions: Sequence[Sequence[Mention]]
     """(sentence index, concept, direct, features) of every non-negated candidate of the answer: its own
     mentions, and the concepts its heading names."""
     specs = {d.id: d for d in rubric.detectors}
-    spec_vec = {d.id: table.matrix(list(spec_texts(d))) for d in rubric.detectors}
+    spec_vec = _SpecVectors(rubric, table)
     out: list[tuple[int, str, bool, dict[str, float]]] = []
     for i, (s, ms) in enumerate(zip(sa.sentences, mentions)):
         own: dict[str, bool] = {}
