@@ -44,7 +44,6 @@ class Hit:
     hit: bool
     credit: float
     evidence: str
-    heading: str
 
 
 def line_of(text: str, offset: int, body: str | None = None) -> int:
@@ -53,14 +52,12 @@ def line_of(text: str, offset: int, body: str | None = None) -> int:
     return text.count("\n", 0, base + offset) + 1
 
 
-def run_grader(corpus: Path, backend: str) -> tuple[dict[str, Report], dict[str, str]]:
+def run_grader(corpus: Path, backend: str) -> dict[str, Report]:
     files = sorted((corpus / "answers").glob("*.md"))
     result = grader.grade(files, backend=backend, config=RunConfig(cache_dir=None, progress=False))
-    reports = {Path(r.answer.path).name: r for r in result.reports}
     for f in result.failures:
         print(f"not graded: {Path(f.path).name}: {f.message}", file=sys.stderr)
-    texts = {p.name: p.read_text(encoding="utf-8", errors="replace") for p in files}
-    return reports, texts
+    return {Path(r.answer.path).name: r for r in result.reports}
 
 
 def bodies(corpus: Path, names: set[str]) -> dict[str, str]:
@@ -74,15 +71,18 @@ def bodies(corpus: Path, names: set[str]) -> dict[str, str]:
     return out
 
 
-def hits_of(reports: dict[str, Report], texts: dict[str, str]) -> list[Hit]:
+def hits_of(reports: dict[str, Report], corpus: Path) -> list[Hit]:
+    """Every concept a report lists with some credit, with the file line of its evidence sentence."""
+    body = bodies(corpus, set(reports))
     out = []
     for name, rep in sorted(reports.items()):
+        text = (corpus / "answers" / name).read_text(encoding="utf-8", errors="replace")
         for d in rep.detectors:
             if d.negated or d.credit <= 0:
                 continue
             end = d.start + len(d.evidence)
-            out.append(Hit(name, d.id, d.start, end, line_of(texts[name], d.start), d.hit, d.credit, d.evidence,
-                           ""))
+            out.append(Hit(name, d.id, d.start, end, line_of(text, d.start, body.get(name)), d.hit, d.credit,
+                           d.evidence))
     return out
 
 
@@ -109,13 +109,16 @@ def judgment_for(hit: Hit, judged: dict[tuple[str, str], list[dict[str, str]]]) 
     return None
 
 
-def evaluate(hits: list[Hit], flags: list[tuple[str, str, str, str]], questions: dict[str, str]) -> dict:
+def evaluate(hits: list[Hit], flags: list[tuple[str, str, str, str]], questions: dict[str, str],
+             repos: dict[str, str]) -> dict:
     judged: dict[tuple[str, str], list[dict[str, str]]] = defaultdict(list)
     for row in read_csv("hits.csv"):
         judged[(row["file"], row["concept"])].append(row)
     per: dict[str, list[float]] = defaultdict(list)
     unjudged = []
     verdicts: dict[tuple[str, str], float] = {}
+    hits_by_repo: dict[str, list[float]] = defaultdict(list)
+    flags_by_repo: dict[str, list[float]] = defaultdict(list)
     for h in hits:
         row = judgment_for(h, judged)
         if row is None:
@@ -124,6 +127,7 @@ def evaluate(hits: list[Hit], flags: list[tuple[str, str, str, str]], questions:
         verdicts[(h.file, h.concept)] = float(row["verdict"])
         if h.hit:
             per[h.concept].append(float(row["verdict"]))
+            hits_by_repo[repos.get(h.file, h.file)].append(float(row["verdict"]))
     found = {(h.file, h.concept): h for h in hits if h.hit}
     recall_rows = read_csv("recall.csv")
     rec_files = sorted({r["file"] for r in recall_rows})
@@ -144,12 +148,13 @@ def evaluate(hits: list[Hit], flags: list[tuple[str, str, str, str]], questions:
             flags_unjudged.append((file, fid))
             continue
         by_source[source].append(fj[(file, fid)])
+        flags_by_repo[repos.get(file, file)].append(fj[(file, fid)])
         by_flag[fid].append(fj[(file, fid)])
     made = {(r["file"], r["mistake"]) for r in read_csv("flag_recall.csv")}
     raised = {(f, i) for f, i, _, _ in flags}
     genuine = {f for f, q in questions.items() if q != "offtopic"}
     gaming = sorted({f for f, _, s, _ in flags if s == "gaming" and f in genuine})
-    return {"per": per, "unjudged": unjudged, "rec": (len(expressed), rec_any, rec_half, rec_unjudged, rec_files),
+    return {"by_repo": (hits_by_repo, flags_by_repo), "per": per, "unjudged": unjudged, "rec": (len(expressed), rec_any, rec_half, rec_unjudged, rec_files),
             "missed": missed, "by_source": by_source, "by_flag": by_flag, "flags_unjudged": flags_unjudged,
             "flag_recall": (len(made), len(made & raised)), "gaming": gaming}
 
@@ -176,7 +181,13 @@ def report(res: dict, n_files: int) -> None:
     made, caught = res["flag_recall"]
     if made:
         print(f"mistake-flag recall {caught / made:.3f} ({caught}/{made} mistakes the raters found clearly made)")
-    print(f"genuine write-ups with a gaming flag: {len(res['gaming'])} ({', '.join(res['gaming'])})\n")
+    print(f"genuine write-ups with a gaming flag: {len(res['gaming'])} ({', '.join(res['gaming'])})")
+    for what, by in zip(("detector", "mistake-flag"), res["by_repo"]):
+        ms = [mean(v) for v in by.values() if v]
+        if ms:
+            print(f"{what} precision grouped by source repository: mean of {len(ms)} repositories {mean(ms):.3f} "
+                  f"(lowest {min(ms):.2f}, highest {max(ms):.2f})")
+    print()
     print("| concept | judged hits | precision | wrong | missed (recall files) |\n|---|---:|---:|---:|---:|")
     for c in sorted(set(per) | set(res["missed"])):
         vs = per.get(c, [])
@@ -214,13 +225,10 @@ def dump(out: Path, hits: list[Hit], flags: list[tuple[str, str, str, str]], cor
                                      "many concepts into a few words.\n- **repetition**: sentences repeat earlier "
                                      "ones.\n", encoding="utf-8")
     qtext = {q.id: f"{q.title}: {q.prompt}" for q in rubric.questions}
-    body = bodies(corpus, {h.file for h in hits})
-    files = {n: (corpus / "answers" / n).read_text(encoding="utf-8", errors="replace") for n in body}
     by_file: dict[str, list[str]] = defaultdict(list)
     for h in hits:
         hid = f"{h.file[:3]}:{h.concept}:{h.start}"
-        line = line_of(files[h.file], h.start, body[h.file]) if h.file in body else h.line
-        by_file[h.file].append(f"- hit `{hid}` concept **{h.concept}**, line {line}: “{h.evidence}”")
+        by_file[h.file].append(f"- hit `{hid}` concept **{h.concept}**, line {h.line}: “{h.evidence}”")
     for f, fid, source, ev in flags:
         by_file[f].append(f"- flag `{f[:3]}:{fid}` ({source}) **{fid}**; the grader's evidence: {ev}")
     batch, words, k = [], 0, 0
@@ -253,21 +261,23 @@ def main() -> int:
         print(f"no corpus at {corpus} (expected answers/ and SOURCES.tsv)", file=sys.stderr)
         return 2
     with (corpus / "SOURCES.tsv").open(encoding="utf-8") as fh:
-        questions = {r["file"]: r["question_id"] for r in csv.DictReader(fh, delimiter="\t")}
+        sources = list(csv.DictReader(fh, delimiter="\t"))
+    questions = {r["file"]: r["question_id"] for r in sources}
+    repos = {r["file"]: r["repo"] for r in sources}
     if args.from_json:
         saved = json.loads(args.from_json.read_text())
-        hits = [Hit(**h) for h in saved["hits"]]
+        hits = [Hit(**{k: v for k, v in h.items() if k in Hit.__dataclass_fields__}) for h in saved["hits"]]
         flags = [tuple(f) for f in saved["flags"]]
-        report(evaluate(hits, flags, questions), len({h.file for h in hits}))  # type: ignore[arg-type]
+        report(evaluate(hits, flags, questions, repos), len({h.file for h in hits}))  # type: ignore[arg-type]
         return 0
-    reports, texts = run_grader(corpus, args.backend)
-    hits, flags = hits_of(reports, texts), flags_of(reports)
+    reports = run_grader(corpus, args.backend)
+    hits, flags = hits_of(reports, corpus), flags_of(reports)
     if args.json:
         args.json.write_text(json.dumps({"hits": [h.__dict__ for h in hits], "flags": flags}, indent=1))
     if args.dump:
         dump(args.dump, hits, flags, corpus, questions, not args.all, args.batch_words)
         return 0
-    report(evaluate(hits, flags, questions), len(reports))
+    report(evaluate(hits, flags, questions, repos), len(reports))
     return 0
 
 

@@ -39,15 +39,15 @@ from grader.pipeline.grade import batch_lemmas, context_concepts, decide_stages,
 from grader.pipeline.substance import assess_sentences, standalone_hits  # noqa: E402
 from grader.pipeline.verify import answer_candidates, candidate_features, spec_texts  # noqa: E402
 from grader.run.toolkit import make_toolkit  # noqa: E402
+from detectors_real import read_csv  # noqa: E402  (the judged data of benchmarks/data/detectors_real)
 
-DATA = ROOT / "benchmarks" / "data" / "detectors_real"
 RUBRIC = default_rubric_path()
 
 
 def real_rows(corpus: Path, rubric, tools) -> list[dict]:
     """Features of every judged hit (file, concept, start/end) from the grader's own candidates."""
     judged = defaultdict(list)
-    for r in csv.DictReader((DATA / "hits.csv").open(encoding="utf-8")):
+    for r in read_csv("hits.csv"):
         judged[r["file"]].append(r)
     repos = {r["file"]: r["repo"] for r in csv.DictReader((corpus / "SOURCES.tsv").open(encoding="utf-8"),
                                                           delimiter="\t")}
@@ -133,7 +133,8 @@ def cross_validate(real: list[dict], own: list[dict], concepts: list[str], c: fl
     return p
 
 
-def figures(real: list[dict], p: np.ndarray, t: float) -> tuple[float, int, float, int]:
+def figures(real: list[dict], p: np.ndarray, t: float, expressed: set[tuple[str, str]]
+            ) -> tuple[float, int, float, int]:
     """As the grader reports: per (file, concept), the judged candidate with the highest probability, if it
     reaches `t`. (precision of those, how many, recall on the recall files, concepts expressed there.)"""
     chosen: dict[tuple[str, str], tuple[float, float]] = {}
@@ -142,7 +143,6 @@ def figures(real: list[dict], p: np.ndarray, t: float) -> tuple[float, int, floa
         if q >= t and (k not in chosen or q > chosen[k][0]):
             chosen[k] = (q, r["verdict"])
     prec = float(np.mean([v for _, v in chosen.values()])) if chosen else float("nan")
-    expressed = {(r["file"], r["concept"]) for r in csv.DictReader((DATA / "recall.csv").open(encoding="utf-8"))}
     good = {k for k, (_, v) in chosen.items() if v >= 0.5}
     return prec, len(chosen), len(expressed & good) / len(expressed), len(expressed)
 
@@ -167,14 +167,15 @@ def main() -> int:
     print(f"{len(real)} judged real candidates from {len({r['group'] for r in real})} repositories; "
           f"{len(own)} own sentences (always in training)")
     spec_fit = np.array([r["features"]["sim_spec"] + r["features"]["sim_pos"] for r in real])
-    prec, kept, rec, n = figures(real, spec_fit, -1.0)
+    expressed = {(r["file"], r["concept"]) for r in read_csv("recall.csv")}
+    prec, kept, rec, n = figures(real, spec_fit, -1.0, expressed)
     print(f"without a verifier, the candidate most like the spec: precision {prec:.3f} over {kept}, recall {rec:.3f}")
     p = cross_validate(real, own, concepts, args.c)
     print("\ncross-validated, grouped by repository (the development set: these are CV figures, not held-out)")
     print("| threshold | precision | kept | recall (evidence >= 0.5) |\n|---:|---:|---:|---:|")
     best = None
     for t in [0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]:
-        prec, kept, rec, n = figures(real, p, t)
+        prec, kept, rec, n = figures(real, p, t, expressed)
         print(f"| {t:.1f} | {prec:.3f} | {kept} | {rec:.3f} of {n} |")
         score = prec * rec
         if best is None or score > best[0]:
