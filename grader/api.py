@@ -27,7 +27,7 @@ from grader.inputs.rubric import default_rubric_path, load_rubric
 from grader.models import AgreementReport, BatchResult, CalibrationConfig, Dataset, Rubric, RunConfig
 from grader.pipeline.grade import Toolkit, config_hash
 from grader.reports import write_reports
-from grader.reports.thresholds import check_threshold_names
+from grader.reports.thresholds import check_threshold_names, check_threshold_range
 from grader.run.engines import ENGINES, EngineOptions
 from grader.run.toolkit import make_toolkit
 
@@ -35,7 +35,7 @@ __all__ = ["AgreeResult", "agree", "calibrate", "grade", "write_reports"]
 
 
 def grade(paths: Sequence[str | Path], *, rubric: Rubric | str | Path | None = None, config: RunConfig | None = None,
-          backend: str = DEFAULT_BACKEND, engine: str = "local", calibration: str | Path | None = None,
+          backend: str = DEFAULT_BACKEND, engine: str = "local", calibration: str | Path | None = "auto",
           settings: Settings | None = None, scheduler: str | None = None, workers: int = 2,
           partition_size: int = 200, client: Any = None,
           progress: Callable[[Sequence[Any]], Any] | None = None,
@@ -45,8 +45,9 @@ def grade(paths: Sequence[str | Path], *, rubric: Rubric | str | Path | None = N
 
     `rubric`: a loaded rubric or a YAML path (default: the bundled ML system design rubric; a calibration built
     from a short-answer dataset brings its own). `config`: the run's options (question, time plan, cache folder,
-    thresholds; `config.cache_dir` None: no cache). `calibration`: a file from `calibrate(..., fit_model=True)`,
-    refused when it was fitted with another model or configuration. `engine`: `local`, or `dask` with
+    thresholds; `config.cache_dir` None: no cache). `calibration`: "auto" (the shipped calibration of the default
+    rubric, where it applies: grades 1-4), "none", or a file from `calibrate(..., fit_model=True)`, refused when
+    it was fitted with another model or configuration. `engine`: `local`, or `dask` with
     `scheduler` / `workers` / `partition_size` / `client`. `progress` wraps the per-answer loop (local engine);
     `on_partition_done` is called with each finished partition's size (dask engine). Nothing is written:
     `write_reports` does that.
@@ -57,13 +58,15 @@ def grade(paths: Sequence[str | Path], *, rubric: Rubric | str | Path | None = N
     # The local engine grades with this toolkit; a calibration check needs its embedder's fingerprint.
     tools = make_toolkit(backend, settings, config.cache_dir, config.progress) \
         if engine == "local" or calibration is not None else None
-    rubric, calibrator = _rubric_and_calibrator(rubric, calibration, tools.embedder if tools else None)
+    rubric, calibrator, headline = _rubric_and_calibrator(rubric, calibration, tools.embedder if tools else None)
     check_threshold_names(config, rubric)
+    check_threshold_range(config, calibrator.cal.scale if calibrator else None, headline)
     options = EngineOptions(backend=backend, scheduler=scheduler, workers=workers, partition_size=partition_size,
                             client=client, calibrator=calibrator, settings=settings,
                             on_partition_done=on_partition_done)
-    return ENGINES.get(engine)([str(p) for p in paths], rubric, config, options,
-                               tools=tools if engine == "local" else None, progress=progress)
+    result = ENGINES.get(engine)([str(p) for p in paths], rubric, config, options,
+                                 tools=tools if engine == "local" else None, progress=progress)
+    return result.model_copy(update={"headline": headline})
 
 
 def calibrate(dataset: Dataset | str | Path, *, folds: int = 10, seed: int = 0, group_by: str = "none",
@@ -123,17 +126,42 @@ def agree(ratings: str | Path, *, machines: Sequence[str] = (), fail_under: Sequ
                                               failures=failed_gates(dimensions, gates, machines)))
 
 
-def _rubric_and_calibrator(rubric: Rubric | str | Path | None, calibration_path: str | Path | None,
-                           embedder: Any) -> tuple[Rubric, Calibrator | None]:
+def _backend(fingerprint: str) -> str:
+    """`onnx fp32`, `torch fp32`, `hashing`: the backend an embedder fingerprint names."""
+    parts = fingerprint.split("|")
+    return " ".join(parts[2:4]) if len(parts) >= 4 and "/" in parts[0] else parts[0]
+
+
+#: The calibration shipped for the default rubric (benchmarks/real.py --write-calibration): grades on the 1-4 scale
+#: from the graded real write-ups and datasets/mlsd_examples; used by default where it applies.
+SHIPPED_CALIBRATION = Path(__file__).resolve().parent / "resources" / "calibration" / "ml_system_design.json"
+
+
+def _rubric_and_calibrator(rubric: Rubric | str | Path | None, calibration: str | Path | None,
+                           embedder: Any) -> tuple[Rubric, Calibrator | None, str]:
     """The rubric (a calibration built from a short-answer dataset carries its own, used when no rubric is
-    given) and the calibrator; a calibration from another model or configuration is refused with the reason."""
+    given), the calibrator and what the reports headline. `calibration`: "auto" (the shipped calibration where
+    its embedding model and configuration are the run's, else raw scores, and the note says why), "none" or
+    None (raw scores), or a file (refused, with the reason, when fitted with another model or configuration)."""
     if isinstance(rubric, Rubric):
         loaded: Rubric | None = rubric
     else:
         loaded = load_rubric(rubric) if rubric is not None else None
-    if calibration_path is None:
-        return loaded or load_rubric(default_rubric_path()), None
-    cal = load_calibration(calibration_path, model_fingerprint=embedder.fingerprint)
+    if calibration is None or str(calibration) == "none":
+        return loaded or load_rubric(default_rubric_path()), None, "raw scores 0-1 (--calibration none)"
+    if str(calibration) == "auto":
+        default = load_rubric(default_rubric_path())
+        used = loaded or default
+        if used != default:
+            return used, None, "raw scores 0-1 (the shipped calibration fits the default rubric only)"
+        cal = load_calibration(SHIPPED_CALIBRATION)
+        if cal.model != embedder.fingerprint:
+            return used, None, (f"raw scores 0-1 (the shipped calibration needs the {_backend(cal.model)} backend; "
+                                f"this run uses {_backend(embedder.fingerprint)})")
+        if cal.config_hash != config_hash(used, embedder, used.default_time_plan):
+            return used, None, "raw scores 0-1 (the shipped calibration was fitted by another grader version)"
+        return used, Calibrator(cal), f"grades {cal.scale.min:g}-{cal.scale.max:g} (shipped calibration)"
+    cal = load_calibration(calibration, model_fingerprint=embedder.fingerprint)
     used = loaded or cal.rubric or load_rubric(default_rubric_path())
-    check_config(cal, config_hash(used, embedder, used.default_time_plan), calibration_path)
-    return used, Calibrator(cal)
+    check_config(cal, config_hash(used, embedder, used.default_time_plan), calibration)
+    return used, Calibrator(cal), f"grades {cal.scale.min:g}-{cal.scale.max:g} (calibration {Path(calibration).name})"

@@ -113,8 +113,8 @@ def _parse_dimension_thresholds(values: tuple[str, ...]) -> dict[str, float]:
             limit = float(number) if sep and name else None
         except ValueError:
             limit = None
-        if limit is None or not 0.0 <= limit <= 1.0:
-            raise click.BadParameter(f"{value!r} is not NAME=X with X between 0 and 1")
+        if limit is None:
+            raise click.BadParameter(f"{value!r} is not NAME=X with X a number")
         if name in out:
             raise click.BadParameter(f"dimension {name!r} given twice")
         out[name] = limit
@@ -129,10 +129,11 @@ def _parse_dimension_thresholds(values: tuple[str, ...]) -> dict[str, float]:
 @click.option("--out", "out_dir", default="reports", show_default=True, help="Output folder.")
 @click.option("--format", "formats", default=DEFAULT_FORMATS, show_default=True,
               help=f"Comma-separated report formats: {', '.join(KNOWN_FORMATS)}.")
-@click.option("--fail-under", type=click.FloatRange(0, 1), default=None,
-              help="Exit 1 when an answer's overall score is under this.")
+@click.option("--fail-under", type=float, default=None,
+              help="Exit 1 when an answer's overall headline is under this: its grade (1-4) when calibrated, "
+                   "else its raw score (0-1).")
 @click.option("--fail-under-dimension", "fail_under_dimension", multiple=True, metavar="NAME=X",
-              help="Exit 1 when an answer's score on dimension NAME is under X (repeatable).")
+              help="Exit 1 when an answer's headline on dimension NAME is under X (repeatable; scale as above).")
 @click.option("--time-plan", default=None, help="Rubric time plan (default: the rubric's default).")
 @click.option("--cache-dir", default=None, help="Embedding cache folder (default: ~/.cache/answer-grader).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the embedding cache.")
@@ -146,8 +147,9 @@ def _parse_dimension_thresholds(values: tuple[str, ...]) -> dict[str, float]:
               help="Worker processes of the local Dask cluster.")
 @click.option("--partition-size", type=click.IntRange(1, 100_000), default=200, show_default=True,
               help="Most answers per Dask task.")
-@click.option("--calibration", "calibration_path", type=click.Path(dir_okay=False), default=None,
-              help="Calibration file (grader calibrate --model): fills each report's grade on the human scale.")
+@click.option("--calibration", "calibration_path", default="auto", show_default=True,
+              help="auto: grades 1-4 from the shipped calibration (default rubric, onnx backend; else raw "
+                   "scores); none: raw 0-1 scores; or a file from grader calibrate --model.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary line.")
 def grade_command(paths: tuple[str, ...], rubric_path: str | None, question: str | None, out_dir: str,
                   formats: str, fail_under: float | None, fail_under_dimension: tuple[str, ...],
@@ -178,7 +180,7 @@ def _grade(paths, *, rubric_path, question, out_dir, formats, fail_under, dim_li
            backend, quiet, engine, scheduler, workers, partition_size, calibration_path, settings) -> int:
     from grader.api import grade, write_reports
     from grader.models import RunConfig
-    from grader.reports.thresholds import breaches, describe_thresholds, has_thresholds
+    from grader.reports.thresholds import breaches, describe_thresholds, has_thresholds, headline
 
     progress = _show_progress(quiet)
     config = RunConfig(question=question, out_dir=out_dir, fail_under=fail_under,
@@ -210,9 +212,9 @@ def _grade(paths, *, rubric_path, question, out_dir, formats, fail_under, dim_li
     write_reports(result, formats, out_dir, config)
     under = [r for r in result.reports if breaches(r, config)]
     if not quiet:
-        mean = sum(r.overall.score for r in result.reports) / len(result.reports) if result.reports else 0.0
+        mean = sum(headline(r) for r in result.reports) / len(result.reports) if result.reports else 0.0
         line = (f"graded {len(result.reports)} answer(s), {len(result.failures)} not graded; "
-                f"mean overall {mean:.2f}")
+                f"mean overall {mean:.2f}; {result.headline}")
         if has_thresholds(config):
             line += f"; {len(under)} under {describe_thresholds(config)}"
         click.echo(f"{line}; reports in {out_dir}", err=True)

@@ -209,7 +209,8 @@ def test_fail_under_dimension_exit_1_and_summary_line(tmp_path, run):
 def test_fail_under_dimension_usage_errors_exit_2(tmp_path, run):
     paths = write_files(tmp_path, {"a.md": GOOD})
     for value, needle in [("building", "is not NAME=X"), ("building=high", "is not NAME=X"),
-                          ("building=1.5", "is not NAME=X"), ("=0.5", "is not NAME=X"),
+                          ("building=1.5", "building 1.5 is outside the scale the reports headline: raw scores 0-1"),
+                          ("=0.5", "is not NAME=X"),
                           ("framin=0.5", "unknown dimension 'framin'; the rubric has framing, building")]:
         res = run(*paths, "--fail-under-dimension", value)
         assert res.exit_code == 2 and needle in res.stderr and "Traceback" not in res.output, value
@@ -290,4 +291,5 @@ def test_no_progress_bar_when_not_a_terminal(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout == ""
     assert out.stderr.splitlines() == [f"graded 1 answer(s), 0 not graded; mean overall "
-                                       f"{out.stderr.split('mean overall ')[1][:4]}; reports in {tmp_path}/out"]
+                                       f"{out.stderr.split('mean overall ')[1][:4]}; raw scores 0-1 (the shipped "
+                                       f"calibration fits the default rubric only); reports in {tmp_path}/out"]

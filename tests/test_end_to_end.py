@@ -32,6 +32,24 @@ def test_examples_rank_strong_over_medium_over_weak(example_result):
         assert scores[f"{q}_strong"] > scores[f"{q}_medium"] > scores[f"{q}_weak"], (q, scores)
 
 
+def shipped_calibrator():
+    from grader.api import SHIPPED_CALIBRATION
+    from grader.calibration.apply import Calibrator
+    from grader.calibration.store import load_calibration
+
+    return Calibrator(load_calibration(SHIPPED_CALIBRATION))
+
+
+def test_calibrated_grades_keep_the_examples_in_order(nlp, real_embedder, default_rubric):
+    """With the shipped calibration (the default), strong >= medium >= weak on the 1-4 grade and strong > weak."""
+    result = grade_paths([str(p) for p in EXAMPLES], default_rubric, RunConfig(),
+                         Toolkit(nlp=nlp, embedder=real_embedder), calibrator=shipped_calibrator())
+    grades = {Path(r.answer.path).stem: r.overall.grade for r in result.reports}
+    for q in sorted({s.split("_")[0] for s in grades}):
+        assert grades[f"{q}_strong"] >= grades[f"{q}_medium"] >= grades[f"{q}_weak"], (q, grades)
+        assert grades[f"{q}_strong"] > grades[f"{q}_weak"] and result.reports[0].overall.scale == "1-4 ordinal"
+
+
 def test_report_has_every_stage_and_dimension(example_result, default_rubric):
     for r in example_result.reports:
         assert [s.stage for s in r.sections] == default_rubric.stage_ids
@@ -100,7 +118,7 @@ def test_committed_example_reports_are_reproduced(tmp_path, nlp, real_embedder, 
     expected = ROOT / "reports" / "examples"
     monkeypatch.chdir(ROOT)
     result = grade_paths([f"examples/answers/{p.name}" for p in EXAMPLES], default_rubric, RunConfig(),
-                         Toolkit(nlp=nlp, embedder=real_embedder))
+                         Toolkit(nlp=nlp, embedder=real_embedder), calibrator=shipped_calibrator())
     write_reports(result, FORMATS.names(), tmp_path)
     assert sorted(p.name for p in expected.iterdir()) == sorted(p.name for p in tmp_path.iterdir())
     for p in expected.glob("*.json"):

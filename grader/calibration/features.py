@@ -9,6 +9,12 @@ and deductions as its report):
   configured thresholds); similarity of the whole answer (mean sentence vector) to the reference and to the
   question; lexical overlap of content words with the reference (recall, precision) and with the question;
   length (log words, and log ratio to the reference).
+- *evidence* features, which do not depend on one design's key points (what carries over to real write-ups,
+  issue 20): the credit of every concept the detectors found (`concepts_total`) and of those feeding each
+  dimension (`concepts_<dimension>`, credit x the detector's feed weight),
+  specificity (`log_numbers`: figures with or without a unit, "200 ms", "10k QPS", "7 days") and the English
+  share of the text (`english_share`: the model and detectors read English only, so a low share says the
+  other features saw little, not that the answer said little).
 - *neighbour* features, for answers to a question that already has graded answers (k-NN over the graded
   answers of the same question): similarity-weighted grade of the k nearest, grade and similarity of the
   nearest, the question's mean grade, the best similarity to a high-graded and to a low-graded answer, and
@@ -33,16 +39,19 @@ from collections.abc import Sequence
 import numpy as np
 
 from grader.embedding.cache import EmbeddingTable
-from grader.models import CalibrationConfig, Question, Rubric, SectionedAnswer, StageCoverage
+from grader.models import CalibrationConfig, DetectorHit, Question, Rubric, SectionedAnswer, StageCoverage
 
 
-FEATURE_VERSION = "2"  # 2: coverage and raw scores from the grading pipeline itself (issue 17)
+FEATURE_VERSION = "3"  # 2: coverage and raw scores from the grading pipeline itself (issue 17); 3: evidence
 NEIGHBOUR_FEATURES = ("knn_mean", "knn_top1", "knn_sim1", "knn_prior", "knn_sim_high", "knn_sim_low",
                       "krr_embed", "lex_knn_mean", "lex_knn_top1", "lex_knn_sim1", "krr_lex", "krr_both")
 _KNN = 6  # the first six come from `neighbour_features`
 _TOKEN = re.compile(r"[a-z0-9]+")
 _STEM = 5  # content words are compared on their first five letters (a crude stemmer: evaporate/evaporated)
 _NEGATIONS = frozenset({"no", "not", "never", "none", "nothing", "nor", "cannot", "without"})
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?(?:\s?(?:%|ms|s|k|m|b|x|qps|gb|tb|days?|hours?|minutes?|weeks?))?(?!\w)",
+                     re.IGNORECASE)
+_LIST_MARK = re.compile(r"^[ \t]*(?:#+[ \t]*)?\d+(?:\.\d+)*[.)]?[ \t]", re.MULTILINE)  # "1. ", "## 2.3 ": not figures
 
 
 # ------------------------------------------------------------------------------------------------ features
@@ -55,11 +64,11 @@ def answer_vector(answer: SectionedAnswer, table: EmbeddingTable) -> np.ndarray:
 
 
 def answer_features(answer: SectionedAnswer, question: Question, coverage: Sequence[StageCoverage],
-                    dims: dict[str, float], overall: float, rubric: Rubric, table: EmbeddingTable,
-                    cfg: CalibrationConfig) -> dict[str, float]:
-    """Reference features of one answer (see the module docstring), in a fixed order, from what the grading
-    pipeline decided about it (`grader.pipeline.grade.assess`): its coverage and raw scores, the very numbers
-    its report shows."""
+                    dims: dict[str, float], overall: float, hits: Sequence[DetectorHit], english_share: float,
+                    rubric: Rubric, table: EmbeddingTable, cfg: CalibrationConfig) -> dict[str, float]:
+    """Reference and evidence features of one answer (see the module docstring), in a fixed order, from what
+    the grading pipeline decided about it (`grader.pipeline.grade.assess`): its coverage, concept hits and raw
+    scores, the very numbers its report shows."""
     points = [kp.text for _, kp in question.all_key_points()]
     sents = [s.text for s in answer.sentences]
     sims = table.matrix(points) @ table.matrix(sents).T
@@ -97,7 +106,23 @@ def answer_features(answer: SectionedAnswer, question: Question, coverage: Seque
     n_words = len(answer.answer.text.split())
     f["log_words"] = math.log1p(n_words)
     f["length_ratio"] = math.log1p(n_words) - math.log1p(sum(len(p.split()) for p in points))
+    f |= evidence_features(hits, rubric, answer.answer.text, english_share)
     return {k: float(v) for k, v in f.items()}
+
+
+def evidence_features(hits: Sequence[DetectorHit], rubric: Rubric, text: str, english_share: float,
+                      ) -> dict[str, float]:
+    """Evidence that does not depend on one design's key points (module docstring): concept credit in total and
+    per dimension (credit x feed weight), figures quoted, English share."""
+    feeds = {d.id: d.feeds for d in rubric.detectors}
+    found = [h for h in hits if h.hit]
+    total = sum(h.credit for h in found)
+    f = {"concepts_total": total}
+    for d in rubric.dimensions:
+        f[f"concepts_{d.id}"] = sum(h.credit * feeds.get(h.id, {}).get(d.id, 0.0) for h in found)
+    f["log_numbers"] = math.log1p(len(_NUMBER.findall(_LIST_MARK.sub(" ", text))))
+    f["english_share"] = english_share
+    return f
 
 
 def neighbour_features(sims: np.ndarray, grades: np.ndarray, cfg: CalibrationConfig) -> np.ndarray:

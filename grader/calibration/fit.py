@@ -26,9 +26,12 @@ def _grid(scale: Scale) -> float | None:
 def _neighbours(table: FeatureTable, dimension: str, train: np.ndarray, rows: np.ndarray,
                 cfg: CalibrationConfig) -> tuple[np.ndarray, np.ndarray]:
     """Neighbour features of `rows` against the graded `train` answers of their own question (never the answer
-    itself); the mask says which rows have at least `neighbours_min` graded neighbours."""
+    itself); the mask says which rows have at least `neighbours_min` graded neighbours (none without
+    `cfg.neighbours`)."""
     feats = np.zeros((len(rows), len(NEIGHBOUR_FEATURES)))
     ok = np.zeros(len(rows), dtype=bool)
+    if not cfg.neighbours:
+        return feats, ok
     y = table.grades[dimension]
     groups = np.asarray(table.groups)
     train = train[~np.isnan(y[train])]
@@ -49,6 +52,8 @@ def _neighbours(table: FeatureTable, dimension: str, train: np.ndarray, rows: np
 
 def _has_neighbours(table: FeatureTable, dimension: str, train: np.ndarray, rows: np.ndarray,
                     cfg: CalibrationConfig) -> np.ndarray:
+    if not cfg.neighbours:
+        return np.zeros(len(rows), dtype=bool)
     y = table.grades[dimension]
     groups = np.asarray(table.groups)
     graded = groups[train[~np.isnan(y[train])]]
@@ -77,12 +82,23 @@ def _variant_of(has_ref: np.ndarray, has_nb: np.ndarray) -> np.ndarray:
     return np.where(has_ref & has_nb, 0, np.where(has_ref, 1, np.where(has_nb, 2, 3)))
 
 
-def _design(table: FeatureTable, variant: int, rows: np.ndarray, nb: np.ndarray) -> tuple[np.ndarray, list[str]]:
+def selected_features(names: Sequence[str], dimension: str, cfg: CalibrationConfig) -> list[int]:
+    """Columns of the reference features a dimension's models see: `cfg.features` with `{dimension}` filled in
+    (every column when empty); a template naming no column of this table is skipped."""
+    if not cfg.features:
+        return list(range(len(names)))
+    wanted = dict.fromkeys(t.replace("{dimension}", dimension) for t in cfg.features)
+    return [names.index(w) for w in wanted if w in names]
+
+
+def _design(table: FeatureTable, variant: int, rows: np.ndarray, nb: np.ndarray, dimension: str,
+            cfg: CalibrationConfig) -> tuple[np.ndarray, list[str]]:
     use_ref, use_nb = variant in (0, 1), variant in (0, 2)
     parts, names = [], []
     if use_ref:
-        parts.append(table.reference[rows])
-        names += table.names
+        cols = selected_features(table.names, dimension, cfg)
+        parts.append(table.reference[rows][:, cols])
+        names += [table.names[c] for c in cols]
     if use_nb:
         parts.append(nb)
         names += list(NEIGHBOUR_FEATURES)
@@ -108,7 +124,7 @@ def fit_dimension(table: FeatureTable, dimension: str, train: np.ndarray, cfg: C
             sel = {0: has_ref & has_nb, 1: has_ref, 2: has_nb, 3: np.ones(len(train), bool)}[v]
             if not sel.any():
                 continue
-            X, names = _design(table, v, train[sel], nb[sel])
+            X, names = _design(table, v, train[sel], nb[sel], dimension, cfg)
             variants[VARIANTS[v]] = select_model(X, y_all[train][sel], None if groups is None else groups[sel],
                                                  names, primary[v], ctx)
             break
@@ -130,7 +146,7 @@ def predict_rows(model: DimensionModel, table: FeatureTable, train: np.ndarray, 
         if not len(sel):
             continue
         name = _fallback(model, v)
-        X, _ = _design(table, VARIANTS.index(name), rows[sel], nb[sel])
+        X, _ = _design(table, VARIANTS.index(name), rows[sel], nb[sel], model.dimension, cfg)
         out[sel] = predict(model.variants[name], X)
         for i in sel:
             used[i] = name
@@ -157,16 +173,20 @@ class CVResult:
 
 
 def cross_validate(table: FeatureTable, dimension: str, *, folds: int, seed: int, group_by: str,
-                   cfg: CalibrationConfig) -> CVResult:
+                   cfg: CalibrationConfig, cv_groups: Sequence[str] | None = None) -> CVResult:
     """Out-of-fold predictions: `group_by="question"` keeps each question's answers in one fold
-    (GroupKFold: unseen questions); `"none"` splits answers at random (KFold, shuffled with `seed`)."""
+    (GroupKFold: unseen questions); `"none"` splits answers at random (KFold, shuffled with `seed`);
+    `cv_groups` (one label per table row, e.g. the source repository) keeps each label's answers in one fold
+    and wins over `group_by`."""
     from sklearn.model_selection import GroupKFold, KFold
 
     y = table.grades[dimension]
     rows = np.flatnonzero(~np.isnan(y))
-    groups = np.asarray(table.groups)[rows]
+    groups = np.asarray(cv_groups if cv_groups is not None else table.groups)[rows]
     n_groups = len(np.unique(groups))
-    if group_by == "question":
+    if cv_groups is not None:
+        splits = GroupKFold(min(folds, n_groups)).split(rows, groups=groups)
+    elif group_by == "question":
         if n_groups < 2:
             raise GraderError("--group-by question needs at least two questions")
         splits = GroupKFold(min(folds, n_groups)).split(rows, groups=groups)

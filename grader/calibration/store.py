@@ -35,7 +35,7 @@ def fit_calibration(table: FeatureTable, dataset: Dataset, *, rubric: Rubric, bu
     everything = np.arange(len(table.ids))
     dims = {d: fit_dimension(table, d, everything, cfg, seed, group_by == "question")
             for d in dataset.dimensions}
-    graded = [i for i in everything if table.questions[i]]
+    graded = [i for i in everything if table.questions[i]] if cfg.neighbours else []
     return Calibration(
         grader_version=__version__, feature_version=FEATURE_VERSION, config_hash=config_hash,
         model=model_fingerprint, rubric=rubric if built_rubric else None,

@@ -19,8 +19,8 @@ class RunConfig(Frozen):
 
     question: str | None = None
     out_dir: str = "reports"
-    fail_under: Unit | None = None
-    fail_under_dimension: dict[str, Unit] = Field(default={}, description="dimension id -> threshold")
+    fail_under: float | None = Field(default=None, description="on the headline's scale: grade, else raw 0-1")
+    fail_under_dimension: dict[str, float] = Field(default={}, description="dimension id -> threshold")
     cache_dir: str | None = None
     time_plan: str | None = None
     max_bytes: int = Field(default=MAX_ANSWER_BYTES, gt=0)

@@ -18,6 +18,11 @@ class CalibrationConfig(Frozen):
     """How raw pipeline output becomes features and which models compete for each dimension. One
     configuration for every dataset: nothing here is tuned per dataset. Recorded in the calibration file."""
 
+    features: list[str] = Field(
+        default=[], description="reference features the models see, `{dimension}` standing for the dimension "
+                                "being fitted (raw_{dimension}, concepts_{dimension}, log_words ...); empty: all")
+    neighbours: bool = Field(default=True, description="k-NN features over the graded answers; off: the "
+                                                       "calibration file stores no answer texts or vectors")
     thresholds: list[Unit] = Field(default=[0.5, 0.6, 0.7, 0.8], min_length=1,
                                    description="coverage of key points at these cosine similarities")
     neighbours_k: int = Field(default=10, ge=1, description="graded neighbours averaged by the k-NN feature")

@@ -160,3 +160,5 @@ class BatchResult(Frozen):
     reports: list[Report]
     failures: list[InputFailure]
     warnings: list[InputWarning] = []
+    headline: str = Field(default="", description="what the reports headline and thresholds compare: calibrated "
+                                                  "grades or raw scores, and why")

@@ -132,10 +132,10 @@ def featurize_answers(answers: Sequence[Answer], question_ids: Sequence[str | No
             dims, overall = score_dimensions(coverage, rubric)
             empty = Assessment(sa, QuestionChoice(question_id=question.id, source="flag"), question, coverage, [], [],
                                dims, overall)
-            out.append((question.id, features(empty, rubric, table, cfg), vector))
+            out.append((question.id, features(empty, rubric, table, cfg, english_share(sa, rubric)), vector))
         else:
             a = assess(sa, rubric, table, req, lemmas=lem, detectors=detectors)
-            out.append((a.question.id, features(a, rubric, table, cfg), vector))
+            out.append((a.question.id, features(a, rubric, table, cfg, english_share(sa, rubric)), vector))
     return out
 
 
@@ -144,7 +144,8 @@ def calibrated(report: Report, assessment: Assessment, rubric: Rubric, table: Em
     """The report with `grade` filled on the human scale (and the unrounded values in `calibration`)."""
     sa = assessment.sectioned
     applied = calibrator.apply(assessment.question.id, sa.answer.text,
-                               features(assessment, rubric, table, calibrator.cal.config),
+                               features(assessment, rubric, table, calibrator.cal.config,
+                                        report.answer.english_share),
                                answer_vector(sa, table))
     scale = calibrator.cal.scale
     dims = dict(report.dimensions)
@@ -160,9 +161,17 @@ def calibrated(report: Report, assessment: Assessment, rubric: Rubric, table: Em
     return report.model_copy(update={"overall": overall, "dimensions": dims, "calibration": info})
 
 
-def features(a: Assessment, rubric: Rubric, table: EmbeddingTable, cfg: CalibrationConfig) -> dict[str, float]:
-    """The calibration features of an assessment (grader.calibration.features.answer_features)."""
-    return answer_features(a.sectioned, a.question, a.coverage, a.dimensions, a.overall, rubric, table, cfg)
+def features(a: Assessment, rubric: Rubric, table: EmbeddingTable, cfg: CalibrationConfig,
+             share: float) -> dict[str, float]:
+    """The calibration features of an assessment (grader.calibration.features.answer_features); `share` is
+    the answer's English share as its report states it."""
+    return answer_features(a.sectioned, a.question, a.coverage, a.dimensions, a.overall, a.hits, share, rubric,
+                           table, cfg)
+
+
+def english_share(sa: SectionedAnswer, rubric: Rubric) -> float:
+    """The English share of an answer's text, rounded as its report states it."""
+    return _r(identify(sa.answer.text, rubric.language)[1])
 
 
 def named_questions(requests: Sequence[Request], rubric: Rubric) -> set[str] | None:

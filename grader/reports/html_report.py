@@ -199,7 +199,9 @@ def render(r: Report) -> str:
         "</header>",
         '<section class="overall" id="overall">',
         f'<div><div class="big" data-score="{r.overall.score:.4f}">{r.overall.score:.2f}</div>'
-        f'<div class="muted">overall, 0–1{_grade(r.overall.grade, r.overall.scale)}</div></div>',
+        f'<div class="muted">overall, 0–1</div></div>' if r.overall.grade is None else
+        f'<div><div class="big" data-score="{r.overall.score:.4f}">{r.overall.grade:g}</div>'
+        f'<div class="muted">overall grade on {e(r.overall.scale or "")} · raw score {r.overall.score:.2f}</div></div>',
         _meter(r.overall.score),
         "</section>",
         '<section id="dimensions">\n<h2>Dimensions</h2>',

@@ -38,16 +38,20 @@ def render(r: Report) -> str:
         *_language_warning(r),
         _question_line(r),
         f"- Words: {r.answer.words}; language: {r.answer.language} (English {r.answer.english_share:.0%})",
-        f"- **Overall: {r.overall.score:.2f}**" + (f" (grade {r.overall.grade} on {r.overall.scale})"
-                                                 if r.overall.grade is not None else ""),
+        f"- **Overall: {r.overall.score:.2f}**" if r.overall.grade is None else
+        f"- **Overall: grade {r.overall.grade:g}** on {r.overall.scale} (raw score {r.overall.score:.2f})",
         f"- Model: {esc(r.model)}; config {r.config_hash}; grader {r.grader_version}",
         "",
         "## Dimensions",
         "",
-        "| dimension | score | |",
-        "|---|---:|---|",
     ]
-    lines += [f"| {name} | {d.score:.2f} | `{_bar(d.score)}` |" for name, d in r.dimensions.items()]
+    if r.overall.grade is None:
+        lines += ["| dimension | score | |", "|---|---:|---|"]
+        lines += [f"| {name} | {d.score:.2f} | `{_bar(d.score)}` |" for name, d in r.dimensions.items()]
+    else:
+        lines += ["| dimension | grade | raw score | |", "|---|---:|---:|---|"]
+        lines += [f"| {name} | {'' if d.grade is None else f'{d.grade:g}'} | {d.score:.2f} | `{_bar(d.score)}` |"
+                  for name, d in r.dimensions.items()]
     lines += ["", "## Stages", ""]
     for s in r.sections:
         head = f" — heading \"{esc(s.heading)}\"" if s.heading else ""

@@ -1,6 +1,8 @@
 """Thresholds a report can fall under (`--fail-under`, `--fail-under-dimension`) and its weakest dimensions.
 
-Scores are compared as the report states them (rounded), so what a reader sees is what was compared.
+A threshold compares the report's headline: the calibrated grade where the report has one (1-4 with the
+shipped calibration), else the raw 0-1 score. Scores are compared as the report states them (rounded), so what a
+reader sees is what was compared.
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from grader.errors import GraderError
-from grader.models import Report, Rubric, RunConfig
+from grader.models import Report, Rubric, RunConfig, Scale
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,23 @@ def check_threshold_names(config: RunConfig, rubric: Rubric) -> None:
                           f"the rubric has {', '.join(known)}")
 
 
+def check_threshold_range(config: RunConfig, scale: Scale | None, headline: str) -> None:
+    """Refuse a threshold outside the headline's scale (`scale` None: raw scores, 0-1), naming the scale."""
+    lo, hi = (scale.min, scale.max) if scale else (0.0, 1.0)
+    limits = ([("--fail-under", config.fail_under)] if config.fail_under is not None else []) + \
+        [(f"--fail-under-dimension {n}", v) for n, v in config.fail_under_dimension.items()]
+    for name, value in limits:
+        if not lo <= value <= hi:
+            raise GraderError(f"{name} {value:g} is outside the scale the reports headline: {headline or 'raw 0-1'}",
+                              hint="pass a threshold on that scale, or choose the scale with --calibration")
+
+
+def headline(report: Report, name: str = "overall") -> float:
+    """What a threshold compares: the calibrated grade where there is one, else the raw score."""
+    part = report.overall if name == "overall" else report.dimensions[name]
+    return part.score if part.grade is None else part.grade
+
+
 def has_thresholds(config: RunConfig) -> bool:
     return config.fail_under is not None or bool(config.fail_under_dimension)
 
@@ -42,12 +61,12 @@ def has_thresholds(config: RunConfig) -> bool:
 def breaches(report: Report, config: RunConfig) -> list[Breach]:
     """Every threshold of `config` that `report` falls under: overall first, then dimensions in report order."""
     out: list[Breach] = []
-    if config.fail_under is not None and report.overall.score < config.fail_under:
-        out.append(Breach("overall", report.overall.score, config.fail_under))
-    for name, dim in report.dimensions.items():
+    if config.fail_under is not None and headline(report) < config.fail_under:
+        out.append(Breach("overall", headline(report), config.fail_under))
+    for name in report.dimensions:
         limit = config.fail_under_dimension.get(name)
-        if limit is not None and dim.score < limit:
-            out.append(Breach(name, dim.score, limit))
+        if limit is not None and headline(report, name) < limit:
+            out.append(Breach(name, headline(report, name), limit))
     return out
 
 

@@ -19,7 +19,7 @@ def grade_paths(paths: Sequence[str], rubric: Rubric, config: RunConfig, tools: 
                 calibrator: Calibrator | None = None) -> BatchResult:
     """Grade every answer that `paths` names; unreadable ones become `InputFailure`s, what the readers skipped
     `InputWarning`s (also for answers served from the cache). With `results`, a report already graded for the
-    same answer, configuration and code is read back instead (never when calibrating)."""
+    same answer, configuration, calibration and code is read back instead."""
     files, errors = expand_paths(list(paths), exclude=config.out_dir)
     failures = [InputFailure(path=e.path or "", message=str(e)) for e in errors]
     answers: list[Answer] = []
@@ -28,12 +28,12 @@ def grade_paths(paths: Sequence[str], rubric: Rubric, config: RunConfig, tools: 
             answers.append(read_answer(f, max_bytes=config.max_bytes))
         except GraderError as exc:
             failures.append(InputFailure(path=display_name(f), message=str(exc)))
-    results = results if calibrator is None else None
     reports: list[Report] = []
     todo = answers
     keys: dict[str, str] = {}
     if results is not None:
-        chash = config_hash(rubric, tools.embedder, time_plan(rubric, config))
+        chash = config_hash(rubric, tools.embedder, time_plan(rubric, config)) + \
+            (f"|{calibrator.fingerprint}" if calibrator is not None else "")
         keys = {a.path: results.key(a, chash, config.question) for a in answers}
         cached = {a.path: results.load(keys[a.path]) for a in answers}
         reports = [r for r in cached.values() if r is not None]

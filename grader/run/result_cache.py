@@ -3,7 +3,7 @@
 An entry's key is the SHA-256 of everything a report depends on: the answer as read (path, text, format, front
 matter, timings), the run's config hash (rubric, embedding model and backend, time plan, grader version), the
 `--question` flag, and a hash of the grader's own source code (so a code change never serves an old result).
-Calibrated runs are not cached (a grade also depends on the calibration file). Entries live beside the embedding
+A calibrated run's key also holds the calibration's fingerprint (a grade depends on it). Entries live beside the embedding
 cache (`<cache-dir>/reports/`), one file each, written atomically; an entry whose bytes do not match its
 checksum is ignored and recomputed. Safe to delete; safe to share between concurrent runs. The first store into
 a sub-folder removes temporary files a killed run left there.
