@@ -57,8 +57,9 @@ CORPUS ?= ../shared/real_answers
 detectors-real: install
 	$(BIN)/python benchmarks/detectors_real.py --corpus $(CORPUS)
 
-# Scores on the public write-ups (read in place) against the mean of two LLM rater passes, beside word count, and
-# question detection (about a minute; not part of `make test`).
+# Raw scores and calibrated grades (cross-validated, folds grouped by source repository) on the public write-ups
+# (read in place) against the mean of two LLM rater passes, beside word count, and question detection
+# (about 30 s; not part of `make test`): benchmarks/REAL.md.
 real: install
 	$(BIN)/python benchmarks/real.py --corpus $(CORPUS)
 

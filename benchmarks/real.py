@@ -16,7 +16,10 @@ What it does, in one run:
 3. Prints, on the real write-ups (all, and English-only: SOURCES.tsv `language` exactly "en"), Spearman with
    the raters' mean per dimension and overall for the raw score ("before"), the calibrated grade and word
    count; QWK, MAE and exact/adjacent agreement of the calibrated grades; the same on the team's answers.
-4. `--write-calibration`: fits the calibration on every answer and writes it (the shipped file is
+4. `--ratings PATH`: writes a long-form ratings CSV (item_id,rater,dimension,grade) of the real write-ups: both
+   rater passes and the grader's cross-validated grade (rater `grader`), for `grader agree PATH --machine grader`
+   (file names and grades only, no text).
+5. `--write-calibration`: fits the calibration on every answer and writes it (the shipped file is
    grader/resources/calibration/ml_system_design.json). It stores model coefficients only: no answer text,
    vector or grade (`neighbours: false`).
 
@@ -104,6 +107,22 @@ def combined_dataset(corpus: Path, examples: Path) -> tuple[Dataset, list[str], 
     return data, groups, sources
 
 
+def write_ratings(path: Path, data: Dataset, real: np.ndarray, cv: dict[str, np.ndarray]) -> None:
+    """Both rater passes and the grader's cross-validated grade (rounded to the scale, as a report states it)."""
+    from grader.calibration.apply import snap
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["item_id", "rater", "dimension", "grade"])
+        for i in np.flatnonzero(real):
+            a = data.answers[i]
+            for d in DIMENSIONS:
+                for rater, grade in sorted(a.ratings.get(d, {}).items()):
+                    w.writerow([a.id, rater, d, f"{grade:g}"])
+                w.writerow([a.id, "grader", d, f"{snap(float(cv[d][i]), SCALE):g}"])
+
+
 def rho(x, y) -> float:
     return float(spearmanr(x, y).statistic) if len(x) > 2 else float("nan")
 
@@ -114,13 +133,16 @@ def main() -> int:
     ap.add_argument("--examples", default=str(ROOT / "datasets" / "mlsd_examples"))
     ap.add_argument("--write-calibration", default=None, metavar="PATH",
                     help="fit the calibration on every answer and write it here")
+    ap.add_argument("--ratings", default=None, metavar="PATH",
+                    help="write both rater passes and the cross-validated grades here, for grader agree")
+    ap.add_argument("--backend", default="onnx", help="embedding backend (the shipped calibration: onnx)")
     args = ap.parse_args()
     corpus = Path(args.corpus)
     if not (corpus / "answers").is_dir():
         print(f"no corpus at {corpus} (expected answers/, SOURCES.tsv and the grade files)", file=sys.stderr)
         return 2
     data, groups, sources = combined_dataset(corpus, Path(args.examples))
-    tools = make_toolkit("onnx", Settings.from_env(), None)
+    tools = make_toolkit(args.backend, Settings.from_env(), None)
     rubric = load_rubric(default_rubric_path())
     table, rubric, _ = featurize_dataset(data, rubric, tools, CALIBRATION)
     real = np.array([a.label == "real" for a in data.answers])
@@ -182,6 +204,9 @@ def main() -> int:
     print(f"\nquestion detection: {matched} of {total} answers to our questions matched; {unknown} of {controls} "
           f"other/off-topic files left unknown" + (f"; missed: {', '.join(wrong)}" if wrong else ""))
 
+    if args.ratings:
+        write_ratings(Path(args.ratings), data, real, cv)
+        print(f"\nratings written to {args.ratings}")
     if args.write_calibration:
         cal = fit_calibration(table, data, rubric=rubric, built_rubric=False,
                               config_hash=config_hash(rubric, tools.embedder, rubric.default_time_plan),
