@@ -21,7 +21,7 @@ from grader.errors import EXIT_ERROR, EXIT_OK, EXIT_UNDER_THRESHOLD, GraderError
 DEFAULT_FORMATS = "json,md,html,csv"
 # Kept equal to the registries' names by a test (importing the registries here would slow --help down).
 KNOWN_FORMATS = ("json", "md", "html", "csv", "junit")
-KNOWN_BACKENDS = ("torch", "onnx", "onnx-int8", "hashing")
+KNOWN_BACKENDS = ("torch", "torch-bf16", "onnx", "onnx-int8", "hashing")
 # Chosen by measurement (benchmarks/backend_agreement.py, benchmarks/PERFORMANCE.md): the fastest backend whose
 # scores stay within 0.01 of torch's. Kept equal to grader.embed.DEFAULT_BACKEND by a test.
 DEFAULT_BACKEND = "onnx"

@@ -42,7 +42,8 @@ from grader.embedding.cache import EmbeddingTable
 from grader.models import CalibrationConfig, DetectorHit, Question, Rubric, SectionedAnswer, StageCoverage
 
 
-FEATURE_VERSION = "3"  # 2: coverage and raw scores from the grading pipeline itself (issue 17); 3: evidence
+FEATURE_VERSION = "4"  # 2: coverage and raw scores from the grading pipeline itself (issue 17); 3: evidence;
+# 4: soft stage membership (issue 21)
 NEIGHBOUR_FEATURES = ("knn_mean", "knn_top1", "knn_sim1", "knn_prior", "knn_sim_high", "knn_sim_low",
                       "krr_embed", "lex_knn_mean", "lex_knn_top1", "lex_knn_sim1", "krr_lex", "krr_both")
 _KNN = 6  # the first six come from `neighbour_features`
