@@ -232,9 +232,9 @@ def concept_hits(answer: SectionedAnswer, mentions: Sequence[Sequence[Mention]],
                  fit: dict[tuple[int, str], float] | None = None) -> list[DetectorHit]:
     """The best mention of every detector found in the answer, in rubric order, with its credit.
 
-    Credit: 1 for a substantive mention in one of the detector's home stages, `off_stage_credit` elsewhere
-    (in proportion where the sentence's stage was inferred: its probability of a home stage), `weak_credit` in a fragment, or a stuffed sentence or definition line
-    of an answer flagged for it, 0 when negated. `hit` needs a substantive, non-negated mention. A repeated
+    Credit: 1 for a substantive mention in one of the detector's home stages, `off_stage_credit` elsewhere (in
+    proportion where the sentence's stage was inferred: its probability of a home stage), `weak_credit` in a
+    fragment, or a stuffed sentence or definition line of an answer flagged for it, 0 when negated. `hit` needs a substantive, non-negated mention. A repeated
     sentence adds nothing (its first copy already counts), nor does a reference or a caption. `context[i]`:
     the concepts sentence i's heading or list label names; a substantive list item under it is evidence of
     them (a bullet under "Labels"); a bare item is not, nor is prose (on the judged write-ups, list items under
