@@ -307,6 +307,7 @@ def compute_limit(texts_file: Path, texts: list[str], backends: list[str]) -> No
     gemm = json.loads(out.stdout) if out.returncode == 0 else {}
     tok = Tokenizer.from_file(str(model_path() / "tokenizer.json"))
     tok.enable_truncation(max_length=MAX_TOKENS)
+    tok.no_padding()  # the model folder's tokenizer.json pads to 128
     tokens = [len(e.ids) for e in tok.encode_batch(texts)]
     mean_tokens = sum(tokens) / len(tokens)
     # all-MiniLM-L6-v2: 6 layers of QKV + output (4 x 384 x 384) and feed-forward (2 x 384 x 1536) multiply-adds
