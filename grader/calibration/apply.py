@@ -33,6 +33,7 @@ class Calibrator:
     def __init__(self, cal: Calibration) -> None:
         self.cal = cal
         self.fingerprint = hashlib.sha256(cal.model_dump_json().encode()).hexdigest()[:16]
+        self.needed = frozenset(f for m in cal.dimensions.values() for e in m.variants.values() for f in e.features)
         self._vectors = unpack_vectors(cal.neighbours.vectors, cal.neighbours.dim)
         qids = np.asarray(cal.neighbours.question_ids)
         self._by_question = {q: np.flatnonzero(qids == q) for q in np.unique(qids)} if len(qids) else {}

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 
@@ -42,13 +42,15 @@ from grader.embedding.cache import EmbeddingTable
 from grader.models import CalibrationConfig, DetectorHit, Question, Rubric, SectionedAnswer, StageCoverage
 
 
-FEATURE_VERSION = "3"  # 2: coverage and raw scores from the grading pipeline itself (issue 17); 3: evidence
+FEATURE_VERSION = "4"  # 2: coverage and raw scores from the grading pipeline itself (issue 17); 3: evidence;
+# 4: soft stage membership (issue 21)
 NEIGHBOUR_FEATURES = ("knn_mean", "knn_top1", "knn_sim1", "knn_prior", "knn_sim_high", "knn_sim_low",
                       "krr_embed", "lex_knn_mean", "lex_knn_top1", "lex_knn_sim1", "krr_lex", "krr_both")
 _KNN = 6  # the first six come from `neighbour_features`
 _TOKEN = re.compile(r"[a-z0-9]+")
 _STEM = 5  # content words are compared on their first five letters (a crude stemmer: evaporate/evaporated)
 _NEGATIONS = frozenset({"no", "not", "never", "none", "nothing", "nor", "cannot", "without"})
+_LEXICAL = frozenset({"lex_char_reference", "lex_char_max"})  # the features that need scikit-learn
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?(?:\s?(?:%|ms|s|k|m|b|x|qps|gb|tb|days?|hours?|minutes?|weeks?))?(?!\w)",
                      re.IGNORECASE)
 _LIST_MARK = re.compile(r"^[ \t]*(?:#+[ \t]*)?\d+(?:\.\d+)*[.)]?[ \t]", re.MULTILINE)  # "1. ", "## 2.3 ": not figures
@@ -65,10 +67,12 @@ def answer_vector(answer: SectionedAnswer, table: EmbeddingTable) -> np.ndarray:
 
 def answer_features(answer: SectionedAnswer, question: Question, coverage: Sequence[StageCoverage],
                     dims: dict[str, float], overall: float, hits: Sequence[DetectorHit], english_share: float,
-                    rubric: Rubric, table: EmbeddingTable, cfg: CalibrationConfig) -> dict[str, float]:
+                    rubric: Rubric, table: EmbeddingTable, cfg: CalibrationConfig,
+                    needed: Collection[str] | None = None) -> dict[str, float]:
     """Reference and evidence features of one answer (see the module docstring), in a fixed order, from what
     the grading pipeline decided about it (`grader.pipeline.grade.assess`): its coverage, concept hits and raw
-    scores, the very numbers its report shows."""
+    scores, the very numbers its report shows. `needed`: the features a loaded calibration reads; the lexical
+    n-gram ones (scikit-learn: ~1.5 s to import) are computed only when it reads them (None: all)."""
     points = [kp.text for _, kp in question.all_key_points()]
     sents = [s.text for s in answer.sentences]
     sims = table.matrix(points) @ table.matrix(sents).T
@@ -86,10 +90,11 @@ def answer_features(answer: SectionedAnswer, question: Question, coverage: Seque
     vec = answer_vector(answer, table)
     f["doc_sim"] = float(vec @ _unit(table.matrix(points).mean(axis=0))) if points else 0.0
     f["question_sim"] = float(vec @ table.matrix([question.prompt])[0]) if question.prompt.strip() else 0.0
-    lex = lexical_vectors([answer.answer.text, " ".join(points), *points], cfg)
-    lex_sims = (lex[0] @ lex[1:].T).toarray()[0] if points else np.zeros(1)
-    f["lex_char_reference"] = float(lex_sims[0])
-    f["lex_char_max"] = float(lex_sims[1:].max()) if points else 0.0
+    if needed is None or not set(needed).isdisjoint(_LEXICAL):
+        lex = lexical_vectors([answer.answer.text, " ".join(points), *points], cfg)
+        lex_sims = (lex[0] @ lex[1:].T).toarray()[0] if points else np.zeros(1)
+        f["lex_char_reference"] = float(lex_sims[0])
+        f["lex_char_max"] = float(lex_sims[1:].max()) if points else 0.0
     best = points[int(np.argmax(sims.max(axis=1)))] if sents and points else ""
     f["negation_mismatch"] = float(_negated(answer.answer.text) != _negated(best)) if best else 0.0
     words = _content(answer.answer.text)

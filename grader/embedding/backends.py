@@ -19,7 +19,17 @@ BACKENDS: Registry = Registry("embedding backend")
 def _torch(settings: Settings, progress: bool = False):
     from grader.embedding.torch_backend import SentenceTransformerEmbedder
 
-    return SentenceTransformerEmbedder(progress=progress)
+    return SentenceTransformerEmbedder(threads=settings.threads, progress=progress)
+
+
+@BACKENDS.register("torch-bf16")
+def _torch_bf16(settings: Settings, progress: bool = False):
+    """bf16 where the CPU runs it natively; elsewhere torch fp32 (the report's model label and the fingerprint
+    say which ran, so the caches and a calibration never mix them up)."""
+    from grader.embedding.torch_backend import SentenceTransformerEmbedder, bf16_supported
+
+    dtype = "bf16" if bf16_supported() else "fp32"
+    return SentenceTransformerEmbedder(dtype=dtype, threads=settings.threads, progress=progress)
 
 
 @BACKENDS.register("hashing")

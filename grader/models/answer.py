@@ -79,6 +79,10 @@ class Sentence(Frozen):
     block: int = 0
     method: Literal["heading", "inferred"] | None = None
     confidence: float | None = None
+    stage_probs: tuple[float, ...] = Field(
+        default=(), description="where the stage was inferred: the probability of each rubric stage, in rubric "
+                                "order (the rest is 'none'); scores weigh the sentence by these, so they move "
+                                "smoothly with the embeddings. Empty when a heading fixed the stage")
     t_start: float | None = None
     t_end: float | None = None
     role: Literal["prose", "item", "table", "reference", "caption"] = "prose"

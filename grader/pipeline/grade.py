@@ -145,7 +145,7 @@ def calibrated(report: Report, assessment: Assessment, rubric: Rubric, table: Em
     sa = assessment.sectioned
     applied = calibrator.apply(assessment.question.id, sa.answer.text,
                                features(assessment, rubric, table, calibrator.cal.config,
-                                        report.answer.english_share),
+                                        report.answer.english_share, calibrator.needed),
                                answer_vector(sa, table))
     scale = calibrator.cal.scale
     dims = dict(report.dimensions)
@@ -162,11 +162,11 @@ def calibrated(report: Report, assessment: Assessment, rubric: Rubric, table: Em
 
 
 def features(a: Assessment, rubric: Rubric, table: EmbeddingTable, cfg: CalibrationConfig,
-             share: float) -> dict[str, float]:
+             share: float, needed: frozenset[str] | None = None) -> dict[str, float]:
     """The calibration features of an assessment (grader.calibration.features.answer_features); `share` is
-    the answer's English share as its report states it."""
+    the answer's English share as its report states it; `needed` the features a calibration reads."""
     return answer_features(a.sectioned, a.question, a.coverage, a.dimensions, a.overall, a.hits, share, rubric,
-                           table, cfg)
+                           table, cfg, needed)
 
 
 def english_share(sa: SectionedAnswer, rubric: Rubric) -> float:

@@ -55,6 +55,14 @@ def prototype_texts(rubric: Rubric, ids: Collection[str] | None = None) -> list[
         t for s in rubric.stages for t in s.generic_texts()] + list(rubric.sections.none_points)
 
 
+def stage_membership(sentence: Sentence, stage_ids: Sequence[str]) -> np.ndarray:
+    """How much a sentence belongs to each stage of `stage_ids`: its inferred probabilities (the decoder's
+    posteriors, which move smoothly with the embeddings), else 1 for the stage its heading gave it."""
+    if sentence.stage_probs:
+        return np.asarray(sentence.stage_probs, dtype=float)
+    return np.array([1.0 if sentence.stage == s else 0.0 for s in stage_ids])
+
+
 def infer_stages(answer: SectionedAnswer, stages: Sequence[Stage], prototypes: dict[str, list[str]],
                  cfg: InferenceConfig, table: EmbeddingTable) -> SectionedAnswer:
     """The answer with every sentence's stage decided: heading-fixed ones kept, the others decoded."""
@@ -79,7 +87,8 @@ def infer_stages(answer: SectionedAnswer, stages: Sequence[Stage], prototypes: d
             continue
         state = int(path[i])
         out.append(s.model_copy(update={"stage": ids[state - 1] if state else None, "method": "inferred",
-                                        "confidence": round(float(post[i, state]), 4)}))
+                                        "confidence": round(float(post[i, state]), 4),
+                                        "stage_probs": tuple(float(p) for p in post[i, 1:])}))
     return answer.model_copy(update={"sentences": out})
 
 

@@ -26,6 +26,7 @@ import numpy as np
 
 from grader.pipeline.detect import Mention, compile_detectors, find_mentions, lemma_sentences
 from grader.pipeline.detectors import LemmaSentence
+from grader.pipeline.stages import stage_membership
 from grader.embedding.cache import EmbeddingTable
 from grader.models import NOT_EVIDENCE_ROLES as _NOT_EVIDENCE, DetectionConfig, DetectorHit, MistakeHit, Rubric, \
     SectionedAnswer
@@ -231,9 +232,9 @@ def concept_hits(answer: SectionedAnswer, mentions: Sequence[Sequence[Mention]],
                  fit: dict[tuple[int, str], float] | None = None) -> list[DetectorHit]:
     """The best mention of every detector found in the answer, in rubric order, with its credit.
 
-    Credit: 1 for a substantive mention in one of the detector's home stages, `off_stage_credit` elsewhere
-    (or in an answer without headings), `weak_credit` in a fragment, or a stuffed sentence or definition line
-    of an answer flagged for it, 0 when negated. `hit` needs a substantive, non-negated mention. A repeated
+    Credit: 1 for a substantive mention in one of the detector's home stages, `off_stage_credit` elsewhere (in
+    proportion where the sentence's stage was inferred: its probability of a home stage), `weak_credit` in a
+    fragment, or a stuffed sentence or definition line of an answer flagged for it, 0 when negated. `hit` needs a substantive, non-negated mention. A repeated
     sentence adds nothing (its first copy already counts), nor does a reference or a caption. `context[i]`:
     the concepts sentence i's heading or list label names; a substantive list item under it is evidence of
     them (a bullet under "Labels"); a bare item is not, nor is prose (on the judged write-ups, list items under
@@ -243,6 +244,8 @@ def concept_hits(answer: SectionedAnswer, mentions: Sequence[Sequence[Mention]],
     if cfg is None:
         return []
     specs = {d.id: d for d in rubric.detectors}
+    stage_ids = rubric.stage_ids
+    membership = [stage_membership(s, stage_ids) for s in answer.sentences]
     best: dict[str, tuple[tuple[float, bool, bool, float, int], DetectorHit]] = {}
     for i, (sent, ms, q) in enumerate(zip(answer.sentences, mentions, quality)):
         if "repeat" in q.kinds or sent.role in _NOT_EVIDENCE:
@@ -253,16 +256,17 @@ def concept_hits(answer: SectionedAnswer, mentions: Sequence[Sequence[Mention]],
         for m in [*ms, *under]:
             direct = m.detector in own  # the sentence's own words, not only its heading's
             spec = specs[m.detector]
-            home = sent.stage in spec.stages
+            # how much the sentence is in a home stage: 1 or 0 under a heading, the decoder's probability where
+            # its stage was inferred (so credit moves smoothly with the embeddings)
+            home = float(sum(p for s, p in zip(stage_ids, membership[i]) if s in spec.stages))
             if m.negated:
                 credit, note = 0.0, "negated or dismissed"
             elif q.weak:
                 credit, note = cfg.weak_credit, _WEAK_NOTE[q.kinds[0]]
-            elif home:
-                credit, note = 1.0, ""
             else:
-                credit = cfg.off_stage_credit
-                note = f"outside its stage(s) {', '.join(spec.stages)}" if sent.stage else "no stage heading"
+                credit = home + (1.0 - home) * cfg.off_stage_credit
+                note = "" if home >= 0.5 else \
+                    f"outside its stage(s) {', '.join(spec.stages)}" if sent.stage else "no stage heading"
             hit = DetectorHit(id=m.detector, hit=credit > 0 and not q.weak, negated=m.negated,
                               stage=sent.stage, evidence=sent.text, start=sent.start, credit=credit, note=note,
                               description=spec.description)

@@ -115,3 +115,28 @@ def test_breaches_use_the_grade_when_the_report_has_one(grade_files):
     graded = report.model_copy(update={"overall": Overall(score=raw, grade=3.0, scale="1-4 ordinal")})
     assert breaches(graded, RunConfig(fail_under=3.0)) == []
     assert [str(b) for b in breaches(graded, RunConfig(fail_under=3.5))] == ["overall 3.00 under 3.5"]
+
+
+def test_only_the_features_a_calibration_reads_are_computed_and_grades_do_not_change(toolkit, tiny_rubric):
+    """The n-gram features import scikit-learn (~1.5 s for one answer): skipped when the calibration reads
+    none of them, with the same grades."""
+    from grader.pipeline.detect import compile_detectors
+    from grader.pipeline.grade import assess, batch_lemmas, english_share, features, parse_and_embed
+    from grader.inputs.datasets import read_dataset
+
+    ds = read_dataset(FOLDER)
+    table, rubric, built = featurize_dataset(ds, tiny_rubric, toolkit, SELECTED)
+    cal = Calibrator(fit_calibration(table, ds, rubric=rubric, built_rubric=built, config_hash="x",
+                                     model_fingerprint=toolkit.embedder.fingerprint, seed=0, group_by="none",
+                                     cfg=SELECTED))
+    assert cal.needed and not cal.needed & {"lex_char_reference", "lex_char_max"}
+    answer = ds.answers[0].answer
+    (sa,), emb = parse_and_embed([answer], rubric, toolkit)
+    a = assess(sa, rubric, emb, (ds.answers[0].question_id, "flag") if ds.answers[0].question_id else None,
+               lemmas=batch_lemmas([sa], toolkit.nlp)[0], detectors=compile_detectors(rubric, toolkit.nlp))
+    share = english_share(sa, rubric)
+    every, few = features(a, rubric, emb, SELECTED, share), features(a, rubric, emb, SELECTED, share, cal.needed)
+    assert "lex_char_max" in every and "lex_char_max" not in few and cal.needed <= set(few)
+    vec = np.ones(512) / math.sqrt(512)
+    assert {k: v.value for k, v in cal.apply("cats", answer.text, every, vec).items()} == \
+        {k: v.value for k, v in cal.apply("cats", answer.text, few, vec).items()}

@@ -38,3 +38,20 @@ def test_unassigned_sentences_count_as_off_stage(tiny_rubric, hashing):
 def test_unrelated_text_earns_nothing(tiny_rubric, hashing):
     cov = coverage_by_stage(sectioned([("model", "bananas grow in warm places")]), tiny_rubric, hashing)
     assert all(c.coverage == 0.0 for c in cov.values())
+
+
+def test_an_inferred_sentence_earns_in_proportion_to_its_stage_probability(tiny_rubric, hashing):
+    """Smooth in the embeddings: a sentence whose stage was inferred earns p x full + (1 - p) x off-stage credit,
+    so a small change in the decoder's probabilities moves coverage a little, never by a whole off-stage jump."""
+    off = tiny_rubric.coverage.off_stage_factor
+    ids = tiny_rubric.stage_ids
+    results = []
+    for p in (0.0, 0.3, 0.49, 0.51, 1.0):
+        probs = tuple(p if s == "model" else (1.0 - p) / (len(ids) - 1) for s in ids)
+        sa = sectioned([("clarify", CNN)])
+        sa = sa.model_copy(update={"sentences": [s.model_copy(update={"method": "inferred", "stage_probs": probs})
+                                                 for s in sa.sentences]})
+        cnn = next(x for x in coverage_by_stage(sa, tiny_rubric, hashing)["model"].points if x.id == "cnn")
+        results.append(cnn.credit)
+        assert cnn.credit == pytest.approx(p + (1.0 - p) * off) and cnn.in_stage == (p >= 0.5)
+    assert results == sorted(results) and results[3] - results[2] < 0.05
