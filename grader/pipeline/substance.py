@@ -270,8 +270,12 @@ def concept_hits(answer: SectionedAnswer, mentions: Sequence[Sequence[Mention]],
             hit = DetectorHit(id=m.detector, hit=credit > 0 and not q.weak, negated=m.negated,
                               stage=sent.stage, evidence=sent.text, start=sent.start, credit=credit, note=note,
                               description=spec.description)
-            # best credit; a negated mention beats none; the sentence's own words beat its heading's; the earliest
-            key = (credit, not m.negated, direct, (fit or {}).get((i, m.detector), 0.0), -i)
+            # best credit class (the sentence's decoded stage a home stage or not: a stage probability's last
+            # digits must not outrank how well a sentence reads as the concept); a negated mention beats none; the
+            # sentence's own words beat its heading's; then the most spec-like; the earliest
+            rank = 0.0 if m.negated else cfg.weak_credit if q.weak else \
+                1.0 if sent.stage in spec.stages else cfg.off_stage_credit
+            key = (rank, not m.negated, direct, (fit or {}).get((i, m.detector), 0.0), -i)
             if m.detector not in best or key > best[m.detector][0]:
                 best[m.detector] = (key, hit)
     return [best[d.id][1] for d in rubric.detectors if d.id in best]
