@@ -82,6 +82,11 @@ def rater_grades(corpus: Path) -> dict[str, dict[str, dict[str, float]]]:
     return out
 
 
+def rater_mean(corpus: Path) -> dict[str, dict[str, float]]:
+    """file -> dimension -> the mean of the rater passes (benchmarks/fit_deductions.py reads it too)."""
+    return {f: {d: float(np.mean(list(r.values()))) for d, r in by.items()} for f, by in rater_grades(corpus).items()}
+
+
 def combined_dataset(corpus: Path, examples: Path) -> tuple[Dataset, list[str], dict[str, dict]]:
     """The real write-ups and the team's graded answers as one dataset on the 1-4 scale; with each answer's CV
     group (source repository, or `ours:<question>`) and the corpus's SOURCES.tsv rows."""
@@ -162,8 +167,7 @@ def main() -> int:
         for subset in (real, english):
             ref = mean[d][subset]
             cells += [rho(table.raw(d)[subset], ref), rho(cv[d][subset], ref), rho(words[subset], ref)]
-        order = [0, 1, 2, 3, 4, 5]
-        print(f"| {d} | " + " | ".join(f"{cells[i]:.3f}" for i in order) + " |")
+        print(f"| {d} | " + " | ".join(f"{c:.3f}" for c in cells) + " |")
 
     print("\n| calibrated grade vs the raters | QWK | MAE (value) | MAE (grade) | exact | adjacent | n |\n"
           "|---|---:|---:|---:|---:|---:|---:|")

@@ -184,11 +184,9 @@ def cross_validate(table: FeatureTable, dimension: str, *, folds: int, seed: int
     rows = np.flatnonzero(~np.isnan(y))
     groups = np.asarray(cv_groups if cv_groups is not None else table.groups)[rows]
     n_groups = len(np.unique(groups))
-    if cv_groups is not None:
-        splits = GroupKFold(min(folds, n_groups)).split(rows, groups=groups)
-    elif group_by == "question":
-        if n_groups < 2:
-            raise GraderError("--group-by question needs at least two questions")
+    if group_by == "question" and cv_groups is None and n_groups < 2:
+        raise GraderError("--group-by question needs at least two questions")
+    if cv_groups is not None or group_by == "question":
         splits = GroupKFold(min(folds, n_groups)).split(rows, groups=groups)
     else:
         splits = KFold(min(folds, len(rows)), shuffle=True, random_state=seed).split(rows)

@@ -234,12 +234,13 @@ def concept_hits(answer: SectionedAnswer, mentions: Sequence[Sequence[Mention]],
 
     Credit: 1 for a substantive mention in one of the detector's home stages, `off_stage_credit` elsewhere (in
     proportion where the sentence's stage was inferred: its probability of a home stage), `weak_credit` in a
-    fragment, or a stuffed sentence or definition line of an answer flagged for it, 0 when negated. `hit` needs a substantive, non-negated mention. A repeated
-    sentence adds nothing (its first copy already counts), nor does a reference or a caption. `context[i]`:
-    the concepts sentence i's heading or list label names; a substantive list item under it is evidence of
-    them (a bullet under "Labels"); a bare item is not, nor is prose (on the judged write-ups, list items under
-    a concept heading were right 0.68 of the time, prose paragraphs under one 0.43). Among equally credited mentions the one whose
-    sentence reads most like the concept's spec (`fit`) is the evidence, then the earliest."""
+    fragment, or a stuffed sentence or definition line of an answer flagged for it, 0 when negated. `hit` needs a
+    substantive, non-negated mention. A repeated sentence adds nothing (its first copy already counts), nor does
+    a reference or a caption. `context[i]`: the concepts sentence i's heading or list label names; a
+    substantive list item under it is evidence of them (a bullet under "Labels"); a bare item is not, nor is
+    prose (on the judged write-ups, list items under a concept heading were right 0.68 of the time, prose
+    paragraphs under one 0.43). Among mentions of the same credit class (the decoded stage a home stage or not)
+    the one whose sentence reads most like the concept's spec (`fit`) is the evidence, then the earliest."""
     cfg = rubric.detection
     if cfg is None:
         return []
@@ -259,22 +260,24 @@ def concept_hits(answer: SectionedAnswer, mentions: Sequence[Sequence[Mention]],
             # how much the sentence is in a home stage: 1 or 0 under a heading, the decoder's probability where
             # its stage was inferred (so credit moves smoothly with the embeddings)
             home = float(sum(p for s, p in zip(stage_ids, membership[i]) if s in spec.stages))
+            # `rank`: the credit class that picks the evidence (by the decoded stage: a stage probability's last
+            # digits must not outrank how well a sentence reads as the concept); `credit`: what it earns
             if m.negated:
-                credit, note = 0.0, "negated or dismissed"
+                rank = credit = 0.0
+                note = "negated or dismissed"
             elif q.weak:
-                credit, note = cfg.weak_credit, _WEAK_NOTE[q.kinds[0]]
+                rank = credit = cfg.weak_credit
+                note = _WEAK_NOTE[q.kinds[0]]
             else:
+                rank = 1.0 if sent.stage in spec.stages else cfg.off_stage_credit
                 credit = home + (1.0 - home) * cfg.off_stage_credit
                 note = "" if home >= 0.5 else \
                     f"outside its stage(s) {', '.join(spec.stages)}" if sent.stage else "no stage heading"
             hit = DetectorHit(id=m.detector, hit=credit > 0 and not q.weak, negated=m.negated,
                               stage=sent.stage, evidence=sent.text, start=sent.start, credit=credit, note=note,
                               description=spec.description)
-            # best credit class (the sentence's decoded stage a home stage or not: a stage probability's last
-            # digits must not outrank how well a sentence reads as the concept); a negated mention beats none; the
-            # sentence's own words beat its heading's; then the most spec-like; the earliest
-            rank = 0.0 if m.negated else cfg.weak_credit if q.weak else \
-                1.0 if sent.stage in spec.stages else cfg.off_stage_credit
+            # best credit class; a negated mention beats none; the sentence's own words beat its heading's; then
+            # the most spec-like; the earliest
             key = (rank, not m.negated, direct, (fit or {}).get((i, m.detector), 0.0), -i)
             if m.detector not in best or key > best[m.detector][0]:
                 best[m.detector] = (key, hit)

@@ -142,10 +142,8 @@ def _meter(score: float) -> str:
     return f'<div class="meter"><span style="width:{pct:.1f}%;background:{score_color(score)}"></span></div>'
 
 
-def _grade(grade: float | None, scale: str | None) -> str:
-    if grade is None:
-        return ""
-    return f" · grade <strong>{grade:g}</strong>" + (f" on {e(scale)}" if scale else "")
+def _grade(grade: float | None) -> str:
+    return "" if grade is None else f" · grade <strong>{grade:g}</strong>"
 
 
 _ASIDE = "description"  # a field shown under the row's first cell (click its value to read it), not as a column
@@ -241,7 +239,7 @@ def render(r: Report) -> str:
               "</section>",
               '<section id="evidence">\n<h2>Evidence per dimension</h2>']
     for name, d in r.dimensions.items():
-        parts.append(f"<h3>{e(label(name))} <span class=\"muted\">{d.score:.2f}{_grade(d.grade, None)}</span></h3>")
+        parts.append(f"<h3>{e(label(name))} <span class=\"muted\">{d.score:.2f}{_grade(d.grade)}</span></h3>")
         parts += [f"<blockquote>{e(x)}</blockquote>" for x in d.evidence] or [
             '<p class="none">No matched key point.</p>']
     parts += ["</section>",
